@@ -1,0 +1,240 @@
+package dissect
+
+import (
+	"bytes"
+)
+
+// TLS is found by content, not by port: the client's first TLS bytes are a
+// handshake record holding a ClientHello (or an SSLv2-compatible
+// ClientHello), possibly after a plaintext preamble such as STARTTLS.
+
+// FindClientHello returns the offset of the first plausible ClientHello
+// record in b. When none is found it returns -1 and keep, the number of
+// trailing bytes that could still begin one and must be kept for the next
+// call.
+func FindClientHello(b []byte) (off, keep int) {
+	for i := 0; i < len(b); i++ {
+		switch r := matchClientHello(b[i:]); r {
+		case matchYes:
+			return i, 0
+		case matchMore:
+			return -1, len(b) - i
+		}
+	}
+	return -1, 0
+}
+
+// FindServerStart returns the offset of the first plausible server TLS
+// record in b: a handshake record starting with ServerHello, a plaintext
+// alert, or an SSLv2 ServerHello. keep is as for FindClientHello.
+func FindServerStart(b []byte) (off, keep int) {
+	for i := 0; i < len(b); i++ {
+		switch r := matchServerStart(b[i:]); r {
+		case matchYes:
+			return i, 0
+		case matchMore:
+			return -1, len(b) - i
+		}
+	}
+	return -1, 0
+}
+
+type match uint8
+
+const (
+	matchNo match = iota
+	matchYes
+	matchMore
+)
+
+// matchClientHello checks a record header and the start of the message:
+// 16 03 0x LL LL 01 LL LL LL 03 0x.
+func matchClientHello(b []byte) match {
+	if len(b) == 0 {
+		return matchMore
+	}
+	if b[0]&0x80 != 0 {
+		return matchSSLv2Hello(b, SSLv2ClientHello)
+	}
+	if b[0] != RecordHandshake {
+		return matchNo
+	}
+	return matchPrefix(b, func(i int, c byte) bool {
+		switch i {
+		case 1, 9:
+			return c == 3
+		case 2, 10:
+			return c <= 4
+		case 4:
+			n := int(b[3])<<8 | int(c)
+			return n >= 4 && n <= maxCiphertext
+		case 5:
+			return c == TypeClientHello
+		case 8:
+			n := int(b[6])<<16 | int(b[7])<<8 | int(c)
+			return n >= 38 && n <= DefaultMaxMessage
+		}
+		return true
+	}, 11)
+}
+
+// matchServerStart: 16 03 0x LL LL 02 …, 15 03 0x 00 02 (alert), or SSLv2
+// ServerHello.
+func matchServerStart(b []byte) match {
+	if len(b) == 0 {
+		return matchMore
+	}
+	switch {
+	case b[0]&0x80 != 0:
+		return matchSSLv2Hello(b, SSLv2ServerHello)
+	case b[0] == RecordHandshake:
+		return matchPrefix(b, func(i int, c byte) bool {
+			switch i {
+			case 1:
+				return c == 3
+			case 2:
+				return c <= 4
+			case 3:
+				return true
+			case 4:
+				n := int(b[3])<<8 | int(c)
+				return n >= 4 && n <= maxCiphertext
+			case 5:
+				return c == TypeServerHello
+			case 6:
+				return c == 0
+			case 9:
+				return c == 3 || c == 0x7f || c == 0xfe
+			}
+			return true
+		}, 10)
+	case b[0] == RecordAlert:
+		return matchPrefix(b, func(i int, c byte) bool {
+			switch i {
+			case 1:
+				return c == 3
+			case 2:
+				return c <= 4
+			case 3:
+				return c == 0
+			case 4:
+				return c == 2
+			case 5:
+				return c == 1 || c == 2
+			}
+			return true
+		}, 7)
+	}
+	return matchNo
+}
+
+func matchPrefix(b []byte, ok func(i int, c byte) bool, n int) match {
+	for i := 1; i < n; i++ {
+		if i >= len(b) {
+			return matchMore
+		}
+		if !ok(i, b[i]) {
+			return matchNo
+		}
+	}
+	return matchYes
+}
+
+// matchSSLv2Hello: 2-byte header (high bit set), then the message type and
+// a version 0x0002 or 0x03xx.
+func matchSSLv2Hello(b []byte, typ uint8) match {
+	if len(b) < 5 {
+		return matchMore
+	}
+	n := int(b[0]&0x7f)<<8 | int(b[1])
+	if b[2] != typ || n < 9 {
+		return matchNo
+	}
+	if typ == SSLv2ServerHello {
+		// session_id_hit(1) certificate_type(1) version(2)
+		if len(b) < 7 {
+			return matchMore
+		}
+		if (b[5] == 0 && b[6] == 2) || b[5] == 3 {
+			return matchYes
+		}
+		return matchNo
+	}
+	if (b[3] == 0 && b[4] == 2) || (b[3] == 3 && b[4] <= 4) {
+		return matchYes
+	}
+	return matchNo
+}
+
+// ClassifyPreamble names the plaintext protocol that carried the client and
+// server bytes seen before TLS started, or returns "" when it is not
+// recognised. It only looks at the first bytes of each side.
+func ClassifyPreamble(client, server []byte) string {
+	c := client[:min(len(client), 512)]
+	s := server[:min(len(server), 512)]
+	upper := bytes.ToUpper(c)
+	switch {
+	case len(c) == 0 && len(s) == 0:
+		return ""
+	case bytes.HasPrefix(c, []byte("CONNECT ")):
+		return "http-connect"
+	case len(c) >= 8 && bytes.Equal(c[:8], []byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}):
+		return "postgresql"
+	case len(c) >= 3 && c[0] == 4 && (c[1] == 1 || c[1] == 2):
+		return "socks4"
+	case len(c) >= 3 && c[0] == 5 && int(c[1]) >= 1 && len(c) >= 2+int(c[1]) && !isPrintable(c[:3]):
+		return "socks5"
+	case bytes.Contains(c, []byte("<starttls")):
+		return "xmpp"
+	case bytes.Contains(upper, []byte("AUTH TLS")) || bytes.Contains(upper, []byte("AUTH SSL")):
+		return "ftp"
+	case bytes.Contains(upper, []byte("STLS")) && !bytes.Contains(upper, []byte("STARTTLS")):
+		return "pop3"
+	case bytes.Contains(c, []byte{0x17, 0x31, 0x2e, 0x33, 0x2e, 0x36, 0x2e, 0x31, 0x2e, 0x34, 0x2e, 0x31, 0x2e, 0x31, 0x34, 0x36, 0x36, 0x2e, 0x32, 0x30, 0x30, 0x33, 0x37}) ||
+		bytes.Contains(c, []byte("1.3.6.1.4.1.1466.20037")):
+		return "ldap"
+	case bytes.Contains(upper, []byte("STARTTLS")):
+		switch {
+		case bytes.HasPrefix(s, []byte("* OK")) || bytes.Contains(s, []byte("IMAP")) || isIMAPTagged(c):
+			return "imap"
+		case bytes.HasPrefix(s, []byte("220")) || bytes.Contains(upper, []byte("EHLO")) || bytes.Contains(upper, []byte("HELO")):
+			return "smtp"
+		case bytes.HasPrefix(s, []byte(":")) || bytes.Contains(upper, []byte("NICK")) || bytes.HasPrefix(upper, []byte("CAP ")):
+			return "irc"
+		}
+		return "starttls"
+	case isMySQLGreeting(s):
+		return "mysql"
+	}
+	return ""
+}
+
+func isPrintable(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// isIMAPTagged reports "tag STARTTLS" as IMAP sends it ("a001 STARTTLS").
+func isIMAPTagged(c []byte) bool {
+	for _, line := range bytes.Split(c, []byte("\n")) {
+		f := bytes.Fields(line)
+		if len(f) == 2 && bytes.EqualFold(f[1], []byte("STARTTLS")) {
+			return true
+		}
+	}
+	return false
+}
+
+// isMySQLGreeting matches the server's initial handshake packet: a 3-byte
+// length, sequence 0, protocol version 10, then a NUL-terminated version.
+func isMySQLGreeting(s []byte) bool {
+	if len(s) < 6 || s[3] != 0 || s[4] != 10 {
+		return false
+	}
+	n := int(s[0]) | int(s[1])<<8 | int(s[2])<<16
+	return n > 10 && bytes.IndexByte(s[5:min(len(s), 5+64)], 0) > 0
+}

@@ -1,0 +1,301 @@
+package dissect
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Record content types (RFC 8446 §5.1, RFC 6520).
+const (
+	RecordChangeCipherSpec uint8 = 20
+	RecordAlert            uint8 = 21
+	RecordHandshake        uint8 = 22
+	RecordApplicationData  uint8 = 23
+	RecordHeartbeat        uint8 = 24
+)
+
+// Handshake message types (RFC 8446 §4, RFC 5246 §7.4, RFC 6066 §8).
+const (
+	TypeHelloRequest        uint8 = 0
+	TypeClientHello         uint8 = 1
+	TypeServerHello         uint8 = 2
+	TypeHelloVerifyRequest  uint8 = 3
+	TypeNewSessionTicket    uint8 = 4
+	TypeEndOfEarlyData      uint8 = 5
+	TypeEncryptedExtensions uint8 = 8
+	TypeCertificate         uint8 = 11
+	TypeServerKeyExchange   uint8 = 12
+	TypeCertificateRequest  uint8 = 13
+	TypeServerHelloDone     uint8 = 14
+	TypeCertificateVerify   uint8 = 15
+	TypeClientKeyExchange   uint8 = 16
+	TypeFinished            uint8 = 20
+	TypeCertificateURL      uint8 = 21
+	TypeCertificateStatus   uint8 = 22
+	TypeKeyUpdate           uint8 = 24
+	TypeCompressedCert      uint8 = 25
+	TypeMessageHash         uint8 = 254
+)
+
+// SSLv2 message types (draft-hickman-netscape-ssl-00) that an observer can read.
+const (
+	SSLv2ClientHello     uint8 = 1
+	SSLv2ClientMasterKey uint8 = 2
+	SSLv2ServerHello     uint8 = 4
+)
+
+// maxCiphertext is the largest record fragment any TLS version allows
+// (2^14 plus 2048 bytes of expansion, RFC 5246 §6.2.3).
+const maxCiphertext = 1<<14 + 2048
+
+// DefaultMaxMessage bounds one handshake message. Real certificate chains
+// stay well below it; a larger claim is reported and skipped.
+const DefaultMaxMessage = 256 << 10
+
+// EventKind says what a HalfStream found.
+type EventKind uint8
+
+const (
+	// EventHandshake is a plaintext handshake message, reassembled across records.
+	EventHandshake EventKind = iota + 1
+	// EventChangeCipherSpec is a ChangeCipherSpec record.
+	EventChangeCipherSpec
+	// EventAlert is a plaintext alert.
+	EventAlert
+	// EventEncryptedAlert is an alert record sent after ChangeCipherSpec.
+	EventEncryptedAlert
+	// EventEncryptedHandshake is a handshake record sent after ChangeCipherSpec
+	// (Finished, or a renegotiation).
+	EventEncryptedHandshake
+	// EventApplicationData is an application_data record: in TLS 1.3 this is
+	// also how every encrypted handshake message travels.
+	EventApplicationData
+	// EventHeartbeat is a heartbeat record (RFC 6520).
+	EventHeartbeat
+	// EventSSLv2 is an SSLv2-format record: SSLv2 hello messages and
+	// SSLv2-compatible ClientHellos (RFC 5246 appendix E.2).
+	EventSSLv2
+	// EventUnknownRecord is a record whose content type is not known.
+	EventUnknownRecord
+	// EventSkipped reports a handshake message that was not reassembled
+	// because it is larger than the limit; Err says why.
+	EventSkipped
+)
+
+// Event is one thing found in a direction of a TLS stream. Body is only
+// valid during the callback.
+type Event struct {
+	Kind          EventKind
+	RecordType    uint8
+	RecordVersion uint16
+	// RecordLength is the fragment length of the record that carried the event.
+	RecordLength int
+	// HandshakeType and Body for EventHandshake; for EventSSLv2 HandshakeType
+	// is the SSLv2 message type and Body starts at that byte.
+	HandshakeType uint8
+	Body          []byte
+	// AlertLevel and AlertDescription for EventAlert.
+	AlertLevel       uint8
+	AlertDescription uint8
+	Err              error
+}
+
+// ErrNotTLS is wrapped by errors for bytes that cannot be a TLS record.
+var ErrNotTLS = errors.New("not a TLS record")
+
+// HalfStream turns the bytes of one direction of a TLS connection into
+// events. It is an incremental parser: Write may be called with any split
+// of the stream. After it returns an error the stream is no longer parsed.
+type HalfStream struct {
+	// MaxMessage bounds a handshake message (DefaultMaxMessage when zero).
+	MaxMessage int
+
+	pending  []byte // bytes of an incomplete record
+	hs       []byte // bytes of incomplete handshake messages
+	hsVer    uint16
+	skip     int   // handshake bytes still to skip from an oversized message
+	ccs      bool  // ChangeCipherSpec seen: later handshake and alert records are encrypted
+	tlsSeen  bool  // a TLS-format record was seen, so SSLv2 framing is no longer possible
+	offset   int64 // stream offset of pending[0], for error messages
+	failed   error
+	records  int
+	Messages int // handshake messages delivered
+}
+
+// Encrypted reports whether a ChangeCipherSpec has been seen in this direction.
+func (h *HalfStream) Encrypted() bool { return h.ccs }
+
+// Err returns the error that stopped parsing, if any.
+func (h *HalfStream) Err() error { return h.failed }
+
+// Write parses p and calls emit for every complete event.
+func (h *HalfStream) Write(p []byte, emit func(Event)) error {
+	if h.failed != nil {
+		return h.failed
+	}
+	data := p
+	if len(h.pending) > 0 {
+		h.pending = append(h.pending, p...)
+		data = h.pending
+	}
+	n, err := h.parse(data, emit)
+	h.offset += int64(n)
+	// Keep the incomplete record; append copies (memmove) even when rest
+	// aliases pending.
+	h.pending = append(h.pending[:0], data[n:]...)
+	if err != nil {
+		h.failed = err
+		h.pending = nil
+		h.hs = nil
+	}
+	return err
+}
+
+// parse consumes whole records from data and returns how many bytes it used.
+func (h *HalfStream) parse(data []byte, emit func(Event)) (int, error) {
+	used := 0
+	for {
+		b := data[used:]
+		if len(b) == 0 {
+			return used, nil
+		}
+		if b[0]&0x80 != 0 && !h.tlsSeen {
+			// SSLv2 record with a 2-byte header: length in the low 15 bits.
+			if len(b) < 3 {
+				return used, nil
+			}
+			n := int(b[0]&0x7f)<<8 | int(b[1])
+			if n == 0 {
+				return used, fmt.Errorf("%w: SSLv2 record of length 0 at offset %d", ErrNotTLS, h.offset+int64(used))
+			}
+			if len(b) < 2+n {
+				return used, nil
+			}
+			h.records++
+			emit(Event{Kind: EventSSLv2, RecordLength: n, HandshakeType: b[2], Body: b[2 : 2+n]})
+			used += 2 + n
+			continue
+		}
+		if len(b) < 5 {
+			if err := checkHeaderPrefix(b); err != nil {
+				return used, fmt.Errorf("%w at offset %d", err, h.offset+int64(used))
+			}
+			return used, nil
+		}
+		typ, ver, n := b[0], uint16(b[1])<<8|uint16(b[2]), int(b[3])<<8|int(b[4])
+		if err := checkHeader(typ, ver, n); err != nil {
+			return used, fmt.Errorf("%w at offset %d", err, h.offset+int64(used))
+		}
+		if len(b) < 5+n {
+			return used, nil
+		}
+		h.tlsSeen = true
+		h.records++
+		frag := b[5 : 5+n]
+		used += 5 + n
+		ev := Event{RecordType: typ, RecordVersion: ver, RecordLength: n}
+		switch typ {
+		case RecordChangeCipherSpec:
+			h.ccs = true
+			ev.Kind = EventChangeCipherSpec
+			emit(ev)
+		case RecordAlert:
+			if h.ccs || n != 2 {
+				ev.Kind = EventEncryptedAlert
+			} else {
+				ev.Kind, ev.AlertLevel, ev.AlertDescription = EventAlert, frag[0], frag[1]
+			}
+			emit(ev)
+		case RecordHandshake:
+			if h.ccs {
+				ev.Kind = EventEncryptedHandshake
+				emit(ev)
+				continue
+			}
+			h.handshake(ver, n, frag, emit)
+		case RecordApplicationData:
+			ev.Kind = EventApplicationData
+			emit(ev)
+		case RecordHeartbeat:
+			ev.Kind = EventHeartbeat
+			emit(ev)
+		default:
+			ev.Kind = EventUnknownRecord
+			emit(ev)
+		}
+	}
+}
+
+// handshake appends a handshake record's fragment and emits every complete
+// message; messages may span records and records may hold several messages.
+func (h *HalfStream) handshake(ver uint16, recLen int, frag []byte, emit func(Event)) {
+	if h.skip > 0 {
+		k := min(h.skip, len(frag))
+		h.skip -= k
+		frag = frag[k:]
+	}
+	if len(frag) == 0 {
+		return
+	}
+	buf := frag
+	if len(h.hs) > 0 {
+		h.hs = append(h.hs, frag...)
+		buf = h.hs
+	} else {
+		h.hsVer = ver
+	}
+	max := h.MaxMessage
+	if max <= 0 {
+		max = DefaultMaxMessage
+	}
+	for len(buf) >= 4 {
+		typ := buf[0]
+		n := int(buf[1])<<16 | int(buf[2])<<8 | int(buf[3])
+		if n > max {
+			emit(Event{Kind: EventSkipped, RecordType: RecordHandshake, RecordVersion: ver, RecordLength: recLen, HandshakeType: typ,
+				Err: fmt.Errorf("handshake message type %d claims %d bytes, more than the %d-byte limit: skipped", typ, n, max)})
+			have := len(buf) - 4
+			if have >= n {
+				buf = buf[4+n:]
+				continue
+			}
+			h.skip = n - have
+			buf = nil
+			break
+		}
+		if len(buf) < 4+n {
+			break
+		}
+		h.Messages++
+		emit(Event{Kind: EventHandshake, RecordType: RecordHandshake, RecordVersion: h.hsVer, RecordLength: recLen, HandshakeType: typ, Body: buf[4 : 4+n]})
+		buf = buf[4+n:]
+		h.hsVer = ver
+	}
+	// Keep the incomplete tail; copy so the caller's buffer can be reused.
+	h.hs = append(h.hs[:0], buf...)
+}
+
+func checkHeaderPrefix(b []byte) error {
+	var hdr [5]byte
+	copy(hdr[:], b)
+	if len(b) >= 1 && (hdr[0] < RecordChangeCipherSpec || hdr[0] > RecordHeartbeat) {
+		return fmt.Errorf("%w: content type %d", ErrNotTLS, hdr[0])
+	}
+	if len(b) >= 2 && hdr[1] != 3 {
+		return fmt.Errorf("%w: record version major %d", ErrNotTLS, hdr[1])
+	}
+	return nil
+}
+
+func checkHeader(typ uint8, ver uint16, n int) error {
+	if typ < RecordChangeCipherSpec || typ > RecordHeartbeat {
+		return fmt.Errorf("%w: content type %d", ErrNotTLS, typ)
+	}
+	if ver>>8 != 3 {
+		return fmt.Errorf("%w: record version 0x%04x", ErrNotTLS, ver)
+	}
+	if n > maxCiphertext {
+		return fmt.Errorf("%w: record length %d exceeds %d", ErrNotTLS, n, maxCiphertext)
+	}
+	return nil
+}

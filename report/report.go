@@ -1,0 +1,220 @@
+// Package report writes connection summaries for people (a table) and for
+// programs (JSON lines). It only reads tlsconn.Summary values.
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/tlsinspect/tlsinspect/tlsconn"
+)
+
+// Writer receives summaries one at a time.
+type Writer interface {
+	Write(s *tlsconn.Summary) error
+	// Close writes whatever is buffered (the table is drawn at the end).
+	Close() error
+}
+
+// Formats lists the values accepted by New.
+var Formats = []string{"table", "json"}
+
+// New returns a Writer for format.
+func New(format string, w io.Writer) (Writer, error) {
+	switch format {
+	case "table":
+		return NewTable(w), nil
+	case "json", "jsonl":
+		return NewJSON(w), nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, " or "))
+}
+
+// JSON writes one object per line and flushes each, so that a reader
+// (`| head`, `| jq`) sees every connection as soon as it completes.
+type JSON struct {
+	w   *bufio.Writer
+	enc *json.Encoder
+}
+
+// NewJSON returns a JSON lines writer.
+func NewJSON(w io.Writer) *JSON {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &JSON{w: bw, enc: enc}
+}
+
+// Write encodes s; encoding/json escapes control characters in strings.
+func (j *JSON) Write(s *tlsconn.Summary) error {
+	if err := j.enc.Encode(s); err != nil {
+		return err
+	}
+	return j.w.Flush()
+}
+
+// Close flushes the output.
+func (j *JSON) Close() error { return j.w.Flush() }
+
+// Column widths keep a row within a 120-column terminal: six columns of
+// content plus the table's separators.
+const (
+	wConn    = 21
+	wSNI     = 18
+	wCipher  = 20
+	wCert    = 9
+	wSubject = 18
+	wOutcome = 12
+)
+
+// Table collects rows and draws them when closed.
+type Table struct {
+	w    io.Writer
+	rows [][]string
+}
+
+// NewTable returns a table writer.
+func NewTable(w io.Writer) *Table { return &Table{w: w} }
+
+// Write adds a row for s.
+func (t *Table) Write(s *tlsconn.Summary) error {
+	t.rows = append(t.rows, Row(s))
+	return nil
+}
+
+// Close draws the table; with no rows it writes nothing.
+func (t *Table) Close() error {
+	if len(t.rows) == 0 {
+		return nil
+	}
+	tb := tablewriter.NewTable(t.w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	tb.Header(Header)
+	for _, r := range t.rows {
+		if err := tb.Append(r); err != nil {
+			return err
+		}
+	}
+	return tb.Render()
+}
+
+// Header names the table's columns.
+var Header = []string{"Client → Server", "SNI / ALPN", "Version / Cipher", "Client cert", "Server cert", "Outcome"}
+
+// Row renders one summary as table cells; long values are wrapped or cut
+// to the column widths, and wire-derived strings are escaped.
+func Row(s *tlsconn.Summary) []string {
+	conn := wrap(s.Client, wConn) + "\n" + wrap("→ "+s.Server, wConn)
+
+	sni := "(no SNI)"
+	if s.SNI != nil {
+		sni = Escape(*s.SNI)
+	}
+	alpn := ""
+	switch {
+	case s.ALPN != nil:
+		alpn = Escape(*s.ALPN)
+	case len(s.ClientALPN) > 0 && s.VersionID != nil && *s.VersionID == 0x0304:
+		alpn = "?"
+	}
+	sniCell := cut(sni, wSNI)
+	if alpn != "" {
+		sniCell += "\n" + cut("alpn "+alpn, wSNI)
+	}
+
+	ver := "?"
+	if s.Version != nil {
+		ver = *s.Version
+	}
+	if s.KeyExchange != nil {
+		ver += " " + *s.KeyExchange
+	}
+	verCell := cut(ver, wCipher)
+	if s.CipherSuite != nil {
+		verCell += "\n" + wrap(shortSuite(*s.CipherSuite), wCipher)
+	}
+
+	certCell := "req " + yesNo(s.ClientCertRequested) + "\nsent " + yesNo(s.ClientCertSent)
+
+	subject := "-"
+	if len(s.ServerCertificates) > 0 {
+		c := s.ServerCertificates[0]
+		name := c.SubjectCN
+		if name == "" {
+			name = c.Subject
+		}
+		subject = cut(Escape(name), wSubject)
+		if !c.NotAfter.IsZero() {
+			subject += "\nexp " + c.NotAfter.UTC().Format("2006-01-02")
+		}
+	} else if s.VersionID != nil && *s.VersionID == 0x0304 {
+		subject = "(encrypted)"
+	}
+
+	outcome := wrap(s.Outcome(), wOutcome)
+	if s.Resumed != nil && *s.Resumed {
+		outcome += "\nresumed"
+	} else if s.HelloRetry {
+		outcome += "\nretry"
+	}
+	return []string{conn, sniCell, verCell, certCell, subject, outcome}
+}
+
+func yesNo(b *bool) string {
+	switch {
+	case b == nil:
+		return "?"
+	case *b:
+		return "yes"
+	}
+	return "no"
+}
+
+// shortSuite drops the parts of a cipher-suite name that every suite has.
+func shortSuite(name string) string {
+	name = strings.TrimPrefix(name, "TLS_")
+	name = strings.Replace(name, "_WITH_", "_", 1)
+	return name
+}
+
+// cut shortens s to width runes, marking the cut with "…".
+func cut(s string, width int) string {
+	r := []rune(s)
+	if len(r) <= width {
+		return s
+	}
+	return string(r[:width-1]) + "…"
+}
+
+// wrap breaks s into lines of at most width runes, preferring to break
+// after '_', ':' or '.', and cuts after three lines.
+func wrap(s string, width int) string {
+	var lines []string
+	r := []rune(s)
+	for len(r) > width && len(lines) < 2 {
+		at := width
+		for i := width; i > width/2; i-- {
+			if c := r[i-1]; c == '_' || c == ':' || c == '.' || c == ' ' {
+				at = i
+				break
+			}
+		}
+		lines = append(lines, string(r[:at]))
+		r = r[at:]
+	}
+	lines = append(lines, cut(string(r), width))
+	return strings.Join(lines, "\n")
+}

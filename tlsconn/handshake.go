@@ -1,0 +1,541 @@
+package tlsconn
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/tlsinspect/tlsinspect/certinfo"
+	"github.com/tlsinspect/tlsinspect/dissect"
+	"github.com/tlsinspect/tlsinspect/iana"
+)
+
+// aeadAlertLen is the length of a TLS 1.3 record holding only an encrypted
+// alert: 2 bytes of alert, 1 of inner content type, 16 of AEAD tag. A client
+// record of any other length after the server's flight is its Finished.
+const aeadAlertLen = 2 + 1 + 16
+
+const maxHistory = 100
+
+// handshake is the state of one handshake on a connection.
+type handshake struct {
+	s       *Summary
+	emitted bool
+
+	ch       *dissect.ClientHello
+	sh       *dissect.ServerHello // the ServerHello that is not a HelloRetryRequest
+	hrr      bool
+	version  uint16
+	kx       dissect.KeyExchange
+	ccs      [2]bool
+	finished [2]bool // an encrypted handshake record after ChangeCipherSpec
+	enc13    [2]int  // TLS 1.3: encrypted records after ServerHello
+	client13 bool    // TLS 1.3: client sent a record that is not an alert
+	appData  [2]bool
+
+	serverCert   bool
+	serverDone   bool
+	certReq      bool
+	clientCert   *bool
+	cke          bool
+	noCertAlert  bool
+	fatal        bool
+	sslv2        bool
+	closeReason  string
+	history      []byte
+	clientHellos int
+}
+
+func (h *handshake) warn(msg string) {
+	for _, w := range h.s.Warnings {
+		if w == msg {
+			return
+		}
+	}
+	h.s.Warnings = append(h.s.Warnings, msg)
+}
+
+func (h *handshake) mark(r role, letter byte) {
+	if len(h.history) >= maxHistory {
+		return
+	}
+	if r == server {
+		letter = bytes.ToLower([]byte{letter})[0]
+	}
+	h.history = append(h.history, letter)
+}
+
+// history letters follow Zeek's ssl_history: upper case from the client,
+// lower case from the server.
+var historyLetter = map[uint8]byte{
+	dissect.TypeHelloRequest:        'H',
+	dissect.TypeClientHello:         'C',
+	dissect.TypeServerHello:         'S',
+	dissect.TypeHelloVerifyRequest:  'V',
+	dissect.TypeNewSessionTicket:    'T',
+	dissect.TypeEndOfEarlyData:      'E',
+	dissect.TypeEncryptedExtensions: 'O',
+	dissect.TypeCertificate:         'X',
+	dissect.TypeServerKeyExchange:   'K',
+	dissect.TypeCertificateRequest:  'R',
+	dissect.TypeServerHelloDone:     'N',
+	dissect.TypeCertificateVerify:   'Y',
+	dissect.TypeClientKeyExchange:   'G',
+	dissect.TypeFinished:            'F',
+	dissect.TypeCertificateURL:      'W',
+	dissect.TypeCertificateStatus:   'U',
+	dissect.TypeKeyUpdate:           'P',
+	dissect.TypeMessageHash:         'M',
+}
+
+// established: both sides switched to encrypted data without a fatal alert.
+func (h *handshake) established() bool {
+	if h.fatal {
+		return false
+	}
+	switch {
+	case h.sslv2:
+		return h.appData[client] && h.appData[server]
+	case h.sh == nil:
+		return false
+	case h.version >= 0x0304 && h.version != 0xfeff && h.version != 0xfefd:
+		return h.enc13[server] > 0 && h.client13
+	}
+	return h.ccs[client] && h.ccs[server] && h.finished[client] && h.finished[server]
+}
+
+func (h *handshake) tls13() bool {
+	return h.sh != nil && h.version >= 0x0304 && h.version>>8 != 0xfe
+}
+
+// event handles one thing read from the stream of role r.
+func (c *conn) event(r role, ev dissect.Event) {
+	if c.hs == nil || c.hs.emitted {
+		if ev.Kind == dissect.EventHandshake && ev.HandshakeType == dissect.TypeClientHello && r == client ||
+			ev.Kind == dissect.EventSSLv2 && ev.HandshakeType == dissect.SSLv2ClientHello ||
+			c.hs == nil {
+			c.begin(c.ts)
+		} else {
+			return
+		}
+	}
+	h := c.hs
+	switch ev.Kind {
+	case dissect.EventHandshake:
+		c.message(r, ev)
+	case dissect.EventChangeCipherSpec:
+		h.mark(r, 'I')
+		h.ccs[r] = true
+	case dissect.EventAlert:
+		h.mark(r, 'L')
+		a := Alert{From: r.String(), Level: alertLevel(ev.AlertLevel), Description: iana.AlertName(ev.AlertDescription)}
+		h.s.Alerts = append(h.s.Alerts, a)
+		if ev.AlertLevel == 2 {
+			h.fatal = true
+		}
+		if r == client && ev.AlertDescription == 41 { // SSL 3.0 no_certificate
+			h.noCertAlert = true
+		}
+	case dissect.EventEncryptedAlert:
+		h.mark(r, 'L')
+		h.s.Alerts = append(h.s.Alerts, Alert{From: r.String(), Level: "encrypted", Description: "encrypted"})
+	case dissect.EventEncryptedHandshake:
+		if !h.finished[r] {
+			h.mark(r, 'F')
+			h.finished[r] = true
+		} else if h.appData[r] || h.finished[r^1] && c.hs.established() {
+			h.warn(r.String() + " sent an encrypted handshake message after the handshake (renegotiation or post-handshake message)")
+		}
+	case dissect.EventApplicationData:
+		if h.tls13() {
+			h.enc13[r]++
+			if r == client && ev.RecordLength != aeadAlertLen && h.enc13[server] > 0 {
+				h.client13 = true
+			}
+			if h.enc13[r] == 1 {
+				h.mark(r, 'D')
+			}
+			return
+		}
+		if !h.appData[r] {
+			h.mark(r, 'D')
+		}
+		h.appData[r] = true
+		if h.sh == nil && r == client && h.ch != nil {
+			// TLS 1.3 early data travels before the ServerHello.
+			h.warn("client sent encrypted data before the ServerHello (0-RTT early data)")
+		}
+	case dissect.EventHeartbeat:
+		h.mark(r, 'B')
+		h.warn(r.String() + " sent a heartbeat record")
+	case dissect.EventSSLv2:
+		c.sslv2(r, ev)
+	case dissect.EventSkipped:
+		h.mark(r, 'Z')
+		h.warn(r.String() + " stream: " + ev.Err.Error())
+	case dissect.EventUnknownRecord:
+		h.mark(r, 'Q')
+		h.warn(fmt.Sprintf("%s sent a record of unknown content type %d", r, ev.RecordType))
+	}
+}
+
+func alertLevel(l uint8) string {
+	switch l {
+	case 1:
+		return "warning"
+	case 2:
+		return "fatal"
+	}
+	return fmt.Sprintf("0x%02x", l)
+}
+
+// message handles a plaintext handshake message.
+func (c *conn) message(r role, ev dissect.Event) {
+	h := c.hs
+	typ := ev.HandshakeType
+	letter, ok := historyLetter[typ]
+	if !ok {
+		letter = 'Z'
+	}
+	where := fmt.Sprintf("%s %s", r, iana.HandshakeTypeName(typ))
+	switch {
+	case typ == dissect.TypeClientHello && r == client:
+		if h.ch != nil && h.sh != nil {
+			// A new plaintext handshake on the same connection: report the
+			// previous one and start another.
+			c.finish()
+			c.begin(c.ts)
+			h = c.hs
+		}
+		h.mark(r, 'C')
+		m, err := dissect.ParseClientHello(ev.Body)
+		c.clientHello(m, err)
+		return
+	case typ == dissect.TypeServerHello && r == server:
+		m, err := dissect.ParseServerHello(ev.Body)
+		if m != nil && m.IsHelloRetryRequest() {
+			h.mark(r, 'J')
+		} else {
+			h.mark(r, 'S')
+		}
+		c.serverHello(m, err)
+		return
+	}
+	h.mark(r, letter)
+	if h.tls13() && typ != dissect.TypeClientHello {
+		// Plaintext handshake messages after a TLS 1.3 ServerHello are a
+		// protocol violation; note it and carry on.
+		h.warn(where + " sent in plaintext after a TLS 1.3 ServerHello")
+	}
+	switch typ {
+	case dissect.TypeCertificate:
+		m, err := dissect.ParseCertificate(ev.Body, false)
+		if err != nil {
+			h.warn(where + ": " + err.Error())
+		}
+		if m == nil {
+			return
+		}
+		certs := make([]*certinfo.Certificate, 0, len(m.Certificates))
+		for _, der := range m.Certificates {
+			certs = append(certs, certinfo.Parse(der))
+		}
+		if r == server {
+			h.serverCert = true
+			h.s.ServerCertificates = certs
+		} else {
+			sent := len(certs) > 0
+			h.clientCert = &sent
+			h.s.ClientCertificates = certs
+		}
+	case dissect.TypeServerKeyExchange:
+		m, err := dissect.ParseServerKeyExchange(ev.Body, h.kx, h.version)
+		if err != nil {
+			h.warn(where + ": " + err.Error())
+		}
+		if m != nil {
+			if m.Group != 0 {
+				h.s.Group = ptr(iana.GroupName(m.Group))
+			}
+			if m.DHPrimeBits > 0 {
+				h.s.DHBits = m.DHPrimeBits
+			}
+			if m.HasSignature && m.SignatureScheme != 0 {
+				h.s.ServerSignature = ptr(iana.SignatureSchemeName(m.SignatureScheme))
+			}
+		}
+	case dissect.TypeCertificateRequest:
+		h.certReq = true
+		m, err := dissect.ParseCertificateRequest(ev.Body, h.version)
+		if err != nil {
+			h.warn(where + ": " + err.Error())
+		}
+		if m != nil {
+			h.s.ClientCertRequest = certRequest(m)
+		}
+	case dissect.TypeServerHelloDone:
+		h.serverDone = true
+	case dissect.TypeClientKeyExchange:
+		h.cke = true
+	case dissect.TypeNewSessionTicket:
+		m, err := dissect.ParseNewSessionTicket(ev.Body, false)
+		if err != nil {
+			h.warn(where + ": " + err.Error())
+		}
+		if m != nil {
+			h.s.TicketLifetime = ptr(m.LifetimeHint)
+		}
+	case dissect.TypeCertificateStatus:
+		h.s.OCSPStapled = true
+	}
+}
+
+func (c *conn) clientHello(m *dissect.ClientHello, err error) {
+	h := c.hs
+	h.clientHellos++
+	if err != nil {
+		h.warn("ClientHello: " + err.Error())
+	}
+	if m == nil {
+		return
+	}
+	for _, a := range m.Anomalies {
+		h.warn("ClientHello: " + a)
+	}
+	switch {
+	case h.ch == nil:
+		h.ch = m
+		h.s.TS = c.ts.UTC()
+		fillClientHello(h.s, m)
+	case h.hrr:
+		// The second ClientHello answers the HelloRetryRequest; the offer is
+		// reported from the first, the new key shares are added.
+		h.s.ClientKeyShareGroups = names(m.KeyShareGroups, iana.GroupName, true)
+	default:
+		h.warn("client sent another ClientHello before the server answered")
+	}
+}
+
+func fillClientHello(s *Summary, m *dissect.ClientHello) {
+	if m.ServerName != "" {
+		s.SNI = ptr(m.ServerName)
+	}
+	if len(m.SupportedVersions) > 0 {
+		s.ClientVersions = names(m.SupportedVersions, iana.VersionName, true)
+	} else {
+		s.ClientVersions = []string{iana.VersionName(m.Version)}
+	}
+	s.ClientLegacyVersion = ptr(iana.VersionName(m.Version))
+	s.ClientCipherSuites = names(m.CipherSuites, iana.CipherSuiteName, false)
+	for _, cm := range m.CompressionMethods {
+		s.ClientCompression = append(s.ClientCompression, iana.CompressionMethodName(cm))
+	}
+	s.ClientALPN = append([]string{}, m.ALPN...)
+	s.ClientExtensions = make([]string, 0, len(m.Extensions))
+	for _, e := range m.Extensions {
+		s.ClientExtensions = append(s.ClientExtensions, iana.ExtensionName(e.Type))
+	}
+	s.ClientGroups = names(m.SupportedGroups, iana.GroupName, false)
+	s.ClientKeyShareGroups = names(m.KeyShareGroups, iana.GroupName, false)
+	s.ClientSignatureAlgorithms = names(m.SignatureAlgorithms, iana.SignatureSchemeName, false)
+	s.ECH = m.ECH
+}
+
+// names maps values to names, dropping GREASE values when skipGREASE is set.
+func names(vs []uint16, name func(uint16) string, skipGREASE bool) []string {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		if skipGREASE && iana.IsGREASE(v) {
+			continue
+		}
+		out = append(out, name(v))
+	}
+	return out
+}
+
+func (c *conn) serverHello(m *dissect.ServerHello, err error) {
+	h := c.hs
+	if err != nil {
+		h.warn("ServerHello: " + err.Error())
+	}
+	if m == nil {
+		return
+	}
+	for _, a := range m.Anomalies {
+		h.warn("ServerHello: " + a)
+	}
+	if m.IsHelloRetryRequest() {
+		h.hrr = true
+		h.s.HelloRetry = true
+		if m.KeyShareGroup != 0 {
+			h.s.HelloRetryGroup = ptr(iana.GroupName(m.KeyShareGroup))
+		}
+		return
+	}
+	if h.sh != nil {
+		h.warn("server sent another ServerHello")
+		return
+	}
+	if h.ch == nil {
+		h.warn("ServerHello without a ClientHello in the capture: the client's offer is unknown")
+		h.s.TS = c.ts.UTC()
+	}
+	h.sh = m
+	h.version = m.NegotiatedVersion()
+	s := h.s
+	s.Version = ptr(iana.VersionName(h.version))
+	s.VersionID = ptr(int(h.version))
+	s.CipherSuite = ptr(iana.CipherSuiteName(m.CipherSuite))
+	s.CipherSuiteID = ptr(int(m.CipherSuite))
+	s.Compression = ptr(iana.CompressionMethodName(m.CompressionMethod))
+	s.ServerExtensions = make([]string, 0, len(m.Extensions))
+	for _, e := range m.Extensions {
+		s.ServerExtensions = append(s.ServerExtensions, iana.ExtensionName(e.Type))
+	}
+	if m.ALPN != "" {
+		s.ALPN = ptr(m.ALPN)
+	}
+	if h.tls13() {
+		kx := "PSK"
+		if m.KeyShareGroup != 0 {
+			kx = groupKeyExchange(m.KeyShareGroup)
+			if m.HasPreSharedKey {
+				kx = "PSK-" + kx
+			}
+			s.Group = ptr(iana.GroupName(m.KeyShareGroup))
+		}
+		s.KeyExchange = ptr(kx)
+		return
+	}
+	h.kx = dissect.KeyExchangeOf(m.CipherSuite)
+	if h.kx != dissect.KeyExchangeUnknown {
+		s.KeyExchange = ptr(h.kx.String())
+	}
+}
+
+// groupKeyExchange names the kind of key agreement a TLS 1.3 group does.
+func groupKeyExchange(g uint16) string {
+	switch {
+	case g >= 256 && g <= 511: // RFC 7919 finite-field groups
+		return "DHE"
+	case g >= 0x0200 && g <= 0x0202: // pure ML-KEM
+		return "ML-KEM"
+	case g >= 4587 && g <= 4590, g == 4585, g == 4586, g == 25497, g == 25498: // hybrids
+		return "ECDHE-MLKEM"
+	}
+	return "ECDHE"
+}
+
+// sslv2 handles SSLv2-format records.
+func (c *conn) sslv2(r role, ev dissect.Event) {
+	h := c.hs
+	switch {
+	case r == client && ev.HandshakeType == dissect.SSLv2ClientHello && h.ch == nil:
+		h.mark(r, 'C')
+		m, err := dissect.ParseSSLv2ClientHello(ev.Body)
+		c.clientHello(m, err)
+	case r == server && ev.HandshakeType == dissect.SSLv2ServerHello && h.sh == nil:
+		h.mark(r, 'S')
+		h.sslv2 = true
+		h.version = 0x0002
+		h.sh = &dissect.ServerHello{Version: 0x0002}
+		h.s.Version = ptr(iana.VersionName(0x0002))
+		h.s.VersionID = ptr(2)
+	case h.sslv2:
+		// After the hellos every SSLv2 message is encrypted.
+		if !h.appData[r] {
+			h.mark(r, 'D')
+		}
+		h.appData[r] = true
+	}
+}
+
+func certRequest(m *dissect.CertificateRequest) *CertRequest {
+	cr := &CertRequest{CertificateAuthorities: []string{}}
+	for _, t := range m.CertificateTypes {
+		cr.CertificateTypes = append(cr.CertificateTypes, iana.CertificateTypeName(t))
+	}
+	cr.SignatureAlgorithms = names(m.SignatureAlgorithms, iana.SignatureSchemeName, false)
+	for _, dn := range m.CertificateAuthorities {
+		cr.CertificateAuthorities = append(cr.CertificateAuthorities, certinfo.FormatName(dn))
+	}
+	return cr
+}
+
+// summarize decides the connection-level facts and returns the Summary.
+func (h *handshake) summarize() *Summary {
+	s := h.s
+	s.History = string(h.history)
+	s.Established = h.established()
+	t, f := true, false
+	switch {
+	case h.sslv2:
+		s.ClientCertRequested, s.ClientCertSent = nil, nil
+	case h.sh == nil:
+		// The server's answer was not seen: nothing is known.
+	case h.tls13():
+		// CertificateRequest and Certificate are encrypted in TLS 1.3.
+		s.Resumed = ptr(h.sh.HasPreSharedKey)
+		if h.sh.HasPreSharedKey {
+			s.Resumption = ptr("psk")
+		}
+	default:
+		echoed := h.ch != nil && len(h.ch.SessionID) > 0 && bytes.Equal(h.ch.SessionID, h.sh.SessionID)
+		abbreviated := h.ccs[server] && !h.serverCert && !h.cke && !h.serverDone
+		resumed := echoed || abbreviated
+		s.Resumed = &resumed
+		if resumed {
+			if h.ch != nil && len(h.ch.SessionTicket) > 0 {
+				s.Resumption = ptr("ticket")
+			} else {
+				s.Resumption = ptr("session_id")
+			}
+		}
+		// The server's flight is over once it said ServerHelloDone, once
+		// it switched to encryption, or once the client answered it.
+		flightSeen := h.serverDone || h.ccs[server] || h.cke || h.ccs[client]
+		switch {
+		case h.certReq:
+			s.ClientCertRequested = &t
+		case flightSeen || resumed:
+			s.ClientCertRequested = &f
+		}
+		switch {
+		case h.clientCert != nil:
+			s.ClientCertSent = h.clientCert
+		case h.certReq && (h.cke || h.ccs[client] || h.noCertAlert):
+			s.ClientCertSent = &f
+		case !h.certReq && (flightSeen || resumed):
+			s.ClientCertSent = &f
+		}
+	}
+	if !s.Established && h.closeReason != "" && h.sh != nil && !h.fatal {
+		s.Warnings = append(s.Warnings, "connection ended ("+h.closeReason+") before the handshake completed")
+	}
+	if s.ClientVersions == nil {
+		s.ClientVersions = []string{}
+	}
+	if s.ClientCipherSuites == nil {
+		s.ClientCipherSuites = []string{}
+	}
+	if s.ClientALPN == nil {
+		s.ClientALPN = []string{}
+	}
+	if s.ClientExtensions == nil {
+		s.ClientExtensions = []string{}
+	}
+	if s.ServerCertificates == nil {
+		s.ServerCertificates = []*certinfo.Certificate{}
+	}
+	if s.ClientCertificates == nil {
+		s.ClientCertificates = []*certinfo.Certificate{}
+	}
+	if s.Alerts == nil {
+		s.Alerts = []Alert{}
+	}
+	if s.Warnings == nil {
+		s.Warnings = []string{}
+	}
+	return s
+}
+
+func ptr[T any](v T) *T { return &v }

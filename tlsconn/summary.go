@@ -1,0 +1,105 @@
+// Package tlsconn follows each TCP connection's TLS handshake and turns the
+// messages that dissect reads into one Summary per handshake: what the two
+// peers offered and what they negotiated. It is the only place where
+// connection-level facts (roles, resumption, client authentication,
+// establishment) are decided; report and policy code only read Summaries.
+package tlsconn
+
+import (
+	"time"
+
+	"github.com/tlsinspect/tlsinspect/certinfo"
+)
+
+// Summary is one TLS handshake as the observer saw it. The JSON field names
+// are a public contract (README "JSON fields"). Fields that could not be
+// known are null or absent, never guessed.
+type Summary struct {
+	TS         time.Time `json:"ts"`
+	Client     string    `json:"client"`
+	Server     string    `json:"server"`
+	Transport  string    `json:"transport"`
+	Connection uint64    `json:"connection"`
+	Handshake  int       `json:"handshake"`
+
+	UpgradedFrom string  `json:"upgraded_from,omitempty"`
+	SNI          *string `json:"sni"`
+
+	ClientVersions      []string `json:"client_versions"`
+	ClientLegacyVersion *string  `json:"client_legacy_version"`
+	Version             *string  `json:"version"`
+	VersionID           *int     `json:"version_id"`
+
+	ClientCipherSuites []string `json:"client_cipher_suites"`
+	CipherSuite        *string  `json:"cipher_suite"`
+	CipherSuiteID      *int     `json:"cipher_suite_id"`
+
+	ClientCompression []string `json:"client_compression,omitempty"`
+	Compression       *string  `json:"compression"`
+
+	ClientALPN []string `json:"client_alpn"`
+	ALPN       *string  `json:"alpn"`
+
+	ClientExtensions          []string `json:"client_extensions"`
+	ClientGroups              []string `json:"client_groups,omitempty"`
+	ClientKeyShareGroups      []string `json:"client_key_share_groups,omitempty"`
+	ClientSignatureAlgorithms []string `json:"client_signature_algorithms,omitempty"`
+	ServerExtensions          []string `json:"server_extensions,omitempty"`
+
+	KeyExchange     *string `json:"key_exchange"`
+	Group           *string `json:"group"`
+	DHBits          int     `json:"dh_bits,omitempty"`
+	ServerSignature *string `json:"server_signature_scheme,omitempty"`
+
+	Resumed         *bool   `json:"resumed"`
+	Resumption      *string `json:"resumption"`
+	TicketLifetime  *uint32 `json:"ticket_lifetime,omitempty"`
+	HelloRetry      bool    `json:"hello_retry"`
+	HelloRetryGroup *string `json:"hello_retry_group,omitempty"`
+	OCSPStapled     bool    `json:"ocsp_stapled,omitempty"`
+	ECH             bool    `json:"ech,omitempty"`
+
+	ClientCertRequested *bool                   `json:"client_cert_requested"`
+	ClientCertRequest   *CertRequest            `json:"client_cert_request,omitempty"`
+	ClientCertSent      *bool                   `json:"client_cert_sent"`
+	ServerCertificates  []*certinfo.Certificate `json:"server_certificates"`
+	ClientCertificates  []*certinfo.Certificate `json:"client_certificates"`
+
+	Alerts      []Alert  `json:"alerts"`
+	Established bool     `json:"established"`
+	History     string   `json:"history"`
+	Warnings    []string `json:"warnings"`
+}
+
+// CertRequest is what a TLS 1.2-or-earlier CertificateRequest asked for.
+type CertRequest struct {
+	CertificateTypes       []string `json:"certificate_types"`
+	SignatureAlgorithms    []string `json:"signature_algorithms,omitempty"`
+	CertificateAuthorities []string `json:"certificate_authorities"`
+}
+
+// Alert is one alert record. Level and Description are "encrypted" when the
+// alert was sent after ChangeCipherSpec and cannot be read.
+type Alert struct {
+	From        string `json:"from"`
+	Level       string `json:"level"`
+	Description string `json:"description"`
+}
+
+// Fatal reports whether the alert ends the connection. An encrypted alert's
+// level is unknown; it is not counted as fatal.
+func (a Alert) Fatal() bool { return a.Level == "fatal" }
+
+// Outcome is a one-word result for tables: "established", the name of the
+// first fatal alert, "incomplete" or "resumed".
+func (s *Summary) Outcome() string {
+	for _, a := range s.Alerts {
+		if a.Fatal() {
+			return a.Description
+		}
+	}
+	if s.Established {
+		return "established"
+	}
+	return "incomplete"
+}

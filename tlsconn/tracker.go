@@ -1,0 +1,341 @@
+package tlsconn
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tlsinspect/tlsinspect/dissect"
+	"github.com/tlsinspect/tlsinspect/tcpstream"
+)
+
+// Config bounds what the tracker keeps per connection.
+type Config struct {
+	// MaxMessage bounds one handshake message (dissect.DefaultMaxMessage when zero).
+	MaxMessage int
+	// ScanLimit is how many bytes of each direction are searched for the
+	// start of TLS before the connection is judged not to be TLS.
+	ScanLimit int
+}
+
+// DefaultScanLimit covers the longest plaintext preambles seen in practice
+// (SMTP EHLO/STARTTLS exchanges with long capability lists, HTTP CONNECT).
+const DefaultScanLimit = 16 << 10
+
+// Stats counts what the tracker saw.
+type Stats struct {
+	TCPConnections int // connections opened by the TCP layer
+	TLSConnections int // connections in which TLS was found
+	Handshakes     int // summaries emitted
+	Established    int // summaries with Established set
+	Warnings       int // warnings across all summaries
+}
+
+// Tracker implements tcpstream.Handler. It calls Emit with each Summary as
+// soon as the handshake is established or its connection ends.
+type Tracker struct {
+	cfg   Config
+	emit  func(*Summary)
+	stats Stats
+}
+
+// NewTracker returns a Tracker that passes every Summary to emit.
+func NewTracker(cfg Config, emit func(*Summary)) *Tracker {
+	if cfg.ScanLimit <= 0 {
+		cfg.ScanLimit = DefaultScanLimit
+	}
+	if cfg.MaxMessage <= 0 {
+		cfg.MaxMessage = dissect.DefaultMaxMessage
+	}
+	return &Tracker{cfg: cfg, emit: emit}
+}
+
+// Stats returns the counters so far.
+func (t *Tracker) Stats() Stats { return t.stats }
+
+// Open is called by the TCP layer for each new connection.
+func (t *Tracker) Open(info tcpstream.ConnInfo) tcpstream.Receiver {
+	t.stats.TCPConnections++
+	c := &conn{t: t, info: info}
+	for i := range c.sides {
+		c.sides[i].stream.MaxMessage = t.cfg.MaxMessage
+	}
+	if !info.SawSYN {
+		c.notes = append(c.notes, "no TCP handshake seen: connection picked up mid-stream")
+	}
+	return c
+}
+
+// role is the TLS role of a direction; it can differ from the TCP role
+// (FTP active data connections, guessed directions without a SYN).
+type role uint8
+
+const (
+	client role = 0
+	server role = 1
+)
+
+func (r role) String() string {
+	if r == client {
+		return "client"
+	}
+	return "server"
+}
+
+type side struct {
+	started  bool   // TLS start found in this direction
+	scanned  int    // bytes searched before the start was found
+	carry    []byte // tail that may begin a record header
+	preamble []byte // first plaintext bytes, for ClassifyPreamble
+	stream   dissect.HalfStream
+	stopped  bool // parsing stopped (error or gap)
+}
+
+type conn struct {
+	t       *Tracker
+	info    tcpstream.ConnInfo
+	swapped bool // TLS client is the TCP "server" side
+	rolesOK bool // roles decided by TLS content
+	sides   [2]side
+	tls     bool // TLS found in either direction
+	nonTLS  bool
+	done    bool // nothing more wanted
+	hs      *handshake
+	count   int
+	notes   []string
+	ts      time.Time // time of the segment being processed
+}
+
+const maxPreamble = 512
+
+func (c *conn) roleOf(dir tcpstream.Dir) role {
+	r := role(dir)
+	if c.swapped {
+		r ^= 1
+	}
+	return r
+}
+
+// Data receives in-order bytes of one direction.
+func (c *conn) Data(dir tcpstream.Dir, p []byte, ts time.Time) {
+	if c.done || c.nonTLS {
+		return
+	}
+	c.ts = ts
+	s := &c.sides[dir]
+	if s.stopped {
+		return
+	}
+	if !s.started {
+		p = c.scan(dir, p)
+		if p == nil {
+			return
+		}
+	}
+	c.feed(dir, p)
+}
+
+// scan looks for the start of TLS in a direction and returns the bytes from
+// that start on, or nil when it has not been found yet.
+func (c *conn) scan(dir tcpstream.Dir, p []byte) []byte {
+	s := &c.sides[dir]
+	if n := maxPreamble - len(s.preamble); n > 0 {
+		s.preamble = append(s.preamble, p[:min(n, len(p))]...)
+	}
+	buf := p
+	if len(s.carry) > 0 {
+		buf = append(s.carry, p...)
+	}
+	off, keep, asClient := c.find(dir, buf)
+	if off < 0 {
+		s.scanned += len(p)
+		s.carry = append(s.carry[:0], buf[len(buf)-keep:]...)
+		if s.scanned > c.t.cfg.ScanLimit {
+			c.giveUp(dir)
+		}
+		return nil
+	}
+	s.started = true
+	// buf[0] is at stream offset scanned-len(carry); TLS starts at off.
+	if start := s.scanned - len(s.carry) + off; start < len(s.preamble) {
+		s.preamble = s.preamble[:start]
+	}
+	s.carry = nil
+	if !c.rolesOK {
+		r := server
+		if asClient {
+			r = client
+		}
+		c.swapped = role(dir) != r
+		c.rolesOK = true
+	}
+	if !c.tls {
+		c.tls = true
+		c.t.stats.TLSConnections++
+	}
+	// Copy: buf may alias carry, and p belongs to the caller.
+	out := make([]byte, len(buf)-off)
+	copy(out, buf[off:])
+	return out
+}
+
+// find searches buf for the first TLS bytes that this direction may send.
+// asClient tells which role the match implies.
+func (c *conn) find(dir tcpstream.Dir, buf []byte) (off, keep int, asClient bool) {
+	if c.rolesOK {
+		if c.roleOf(dir) == client {
+			off, keep = dissect.FindClientHello(buf)
+			return off, keep, true
+		}
+		off, keep = dissect.FindServerStart(buf)
+		return off, keep, false
+	}
+	co, ck := dissect.FindClientHello(buf)
+	so, sk := dissect.FindServerStart(buf)
+	switch {
+	case co >= 0 && (so < 0 || co <= so):
+		return co, 0, true
+	case so >= 0:
+		return so, 0, false
+	}
+	return -1, max(ck, sk), false
+}
+
+func (c *conn) giveUp(dir tcpstream.Dir) {
+	s := &c.sides[dir]
+	s.stopped = true
+	s.carry = nil
+	if !c.tls {
+		// Neither side started TLS within the scan limit: not TLS.
+		c.nonTLS = true
+		c.sides[0].carry, c.sides[1].carry = nil, nil
+		return
+	}
+	c.note(c.roleOf(dir), fmt.Sprintf("no TLS record found in the first %d bytes", s.scanned))
+}
+
+func (c *conn) feed(dir tcpstream.Dir, p []byte) {
+	s := &c.sides[dir]
+	r := c.roleOf(dir)
+	err := s.stream.Write(p, func(ev dissect.Event) { c.event(r, ev) })
+	if err != nil {
+		s.stopped = true
+		c.note(r, err.Error())
+	}
+	if c.hs != nil && !c.hs.emitted && c.hs.established() {
+		c.finish()
+		c.done = true
+	}
+}
+
+// note records a warning on the current handshake, or on the connection
+// when no handshake has started.
+func (c *conn) note(r role, msg string) {
+	msg = r.String() + " stream: " + msg
+	if c.hs != nil && !c.hs.emitted {
+		c.hs.warn(msg)
+		return
+	}
+	c.notes = append(c.notes, msg)
+}
+
+// Gap reports bytes lost in a direction.
+func (c *conn) Gap(dir tcpstream.Dir, n int, ts time.Time) {
+	if c.done || c.nonTLS {
+		return
+	}
+	s := &c.sides[dir]
+	if s.stopped {
+		return
+	}
+	if !s.started {
+		// Still looking for the start: the bytes around the gap are unrelated.
+		s.carry = s.carry[:0]
+		return
+	}
+	s.stopped = true
+	what := "unknown number of"
+	if n >= 0 {
+		what = fmt.Sprint(n)
+	}
+	c.note(c.roleOf(dir), fmt.Sprintf("%s bytes missing from the capture; later records not parsed", what))
+}
+
+// Note records a TCP-level anomaly.
+func (c *conn) Note(dir tcpstream.Dir, note string) {
+	if c.done || c.nonTLS {
+		return
+	}
+	r := role(dir)
+	if c.rolesOK {
+		r = c.roleOf(dir)
+	}
+	c.note(r, note)
+}
+
+// Wants tells the TCP layer whether bytes of a direction are still useful.
+func (c *conn) Wants(dir tcpstream.Dir) bool {
+	return !c.done && !c.nonTLS && !c.sides[dir].stopped
+}
+
+// Close ends the connection; an unfinished handshake is reported as it stands.
+func (c *conn) Close(reason tcpstream.CloseReason, ts time.Time) {
+	if c.hs != nil && !c.hs.emitted {
+		c.hs.closeReason = reason.String()
+		c.finish()
+	} else if c.hs == nil && c.tls && !c.nonTLS {
+		// TLS started but no hello could be read: still report it.
+		c.begin(ts)
+		c.hs.closeReason = reason.String()
+		c.hs.warn("no ClientHello or ServerHello could be read")
+		c.finish()
+	}
+	c.done = true
+	c.sides = [2]side{}
+}
+
+// begin starts a new handshake summary.
+func (c *conn) begin(ts time.Time) {
+	c.count++
+	cl, sv := c.info.Client, c.info.Server
+	if c.swapped {
+		cl, sv = sv, cl
+	}
+	c.hs = &handshake{s: &Summary{
+		TS:         ts.UTC(),
+		Client:     cl.String(),
+		Server:     sv.String(),
+		Transport:  "tcp",
+		Connection: c.info.ID,
+		Handshake:  c.count,
+	}}
+	if c.count == 1 {
+		c.hs.s.UpgradedFrom = dissect.ClassifyPreamble(c.sides[c.dirOf(client)].preamble, c.sides[c.dirOf(server)].preamble)
+		if c.hs.s.UpgradedFrom == "" && len(c.sides[c.dirOf(client)].preamble) > 0 {
+			c.hs.warn(fmt.Sprintf("client sent %d bytes of an unrecognised protocol before TLS", len(c.sides[c.dirOf(client)].preamble)))
+		}
+		for _, n := range c.notes {
+			c.hs.warn(n)
+		}
+		c.notes = nil
+	}
+}
+
+func (c *conn) dirOf(r role) tcpstream.Dir {
+	if c.swapped {
+		return tcpstream.Dir(r ^ 1)
+	}
+	return tcpstream.Dir(r)
+}
+
+// finish completes the current summary and emits it.
+func (c *conn) finish() {
+	h := c.hs
+	h.emitted = true
+	s := h.summarize()
+	c.t.stats.Handshakes++
+	if s.Established {
+		c.t.stats.Established++
+	}
+	c.t.stats.Warnings += len(s.Warnings)
+	c.t.emit(s)
+}
