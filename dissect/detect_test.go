@@ -1,0 +1,101 @@
+package dissect
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestFindClientHello(t *testing.T) {
+	ch := record(RecordHandshake, message(TypeClientHello, append([]byte{3, 3}, make([]byte, 60)...)))
+	sslv2 := []byte{0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15}
+	tests := []struct {
+		name     string
+		in       []byte
+		off      int
+		keepSome bool
+	}{
+		{"at start", ch, 0, false},
+		{"after SMTP STARTTLS", append([]byte("EHLO x\r\nSTARTTLS\r\n"), ch...), 18, false},
+		{"sslv2 compatible", sslv2, 0, false},
+		{"http request", []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), -1, false},
+		{"header cut short", ch[:7], -1, true},
+		{"server hello is not a client hello", record(RecordHandshake, message(TypeServerHello, append([]byte{3, 3}, make([]byte, 60)...))), -1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			off, keep := FindClientHello(tt.in)
+			if off != tt.off {
+				t.Errorf("offset = %d, want %d", off, tt.off)
+			}
+			if (keep > 0) != tt.keepSome {
+				t.Errorf("keep = %d, want keep>0 %v", keep, tt.keepSome)
+			}
+		})
+	}
+}
+
+func TestFindServerStart(t *testing.T) {
+	sh := record(RecordHandshake, message(TypeServerHello, append([]byte{3, 3}, make([]byte, 60)...)))
+	tests := []struct {
+		name string
+		in   []byte
+		off  int
+	}{
+		{"server hello", sh, 0},
+		{"after postgres S", append([]byte("S"), sh...), 1},
+		{"alert", record(RecordAlert, []byte{2, 40}), 0},
+		{"sslv2 server hello", []byte{0x81, 0x20, 0x04, 0x00, 0x01, 0x00, 0x02}, 0},
+		{"smtp banner only", []byte("220 mail.example.com ESMTP\r\n"), -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if off, _ := FindServerStart(tt.in); off != tt.off {
+				t.Errorf("offset = %d, want %d", off, tt.off)
+			}
+		})
+	}
+}
+
+func TestClassifyPreamble(t *testing.T) {
+	tests := []struct{ client, server, want string }{
+		{"EHLO client\r\nSTARTTLS\r\n", "220 mx ESMTP\r\n250-STARTTLS\r\n220 go ahead\r\n", "smtp"},
+		{"a001 STARTTLS\r\n", "* OK IMAP4rev1\r\na001 OK\r\n", "imap"},
+		{"STLS\r\n", "+OK POP3\r\n+OK\r\n", "pop3"},
+		{"AUTH TLS\r\n", "220 FTP\r\n234 AUTH TLS ok\r\n", "ftp"},
+		{"<?xml version='1.0'?><stream:stream><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", "<proceed/>", "xmpp"},
+		{"\x00\x00\x00\x08\x04\xd2\x16\x2f", "S", "postgresql"},
+		{"CONNECT example.com:443 HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\n", "http-connect"},
+		{"\x04\x01\x01\xbb\x5d\xb8\xd8\x22user\x00", "\x00\x5a\x00\x00\x00\x00\x00\x00", "socks4"},
+		{"\x05\x01\x00\x05\x01\x00\x03\x0bexample.com\x01\xbb", "\x05\x00\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00", "socks5"},
+		{"CAP LS\r\nNICK a\r\nSTARTTLS\r\n", ":irc.example.net 670 a :STARTTLS successful\r\n", "irc"},
+		{"0\x1d\x02\x01\x01w\x18\x80\x161.3.6.1.4.1.1466.20037", "0\x0c\x02\x01\x01x\x07\x0a\x01\x00\x04\x00\x04\x00", "ldap"},
+		{"", "", ""},
+		{"hello", "world", ""},
+	}
+	for _, tt := range tests {
+		if got := ClassifyPreamble([]byte(tt.client), []byte(tt.server)); got != tt.want {
+			t.Errorf("ClassifyPreamble(%q, %q) = %q, want %q", tt.client, tt.server, got, tt.want)
+		}
+	}
+	mysql := append([]byte{0x4a, 0, 0, 0, 10}, []byte("8.0.36\x00")...)
+	mysql = append(mysql, bytes.Repeat([]byte{1}, 60)...)
+	if got := ClassifyPreamble([]byte{0x20, 0, 0, 1}, mysql); got != "mysql" {
+		t.Errorf("mysql greeting classified as %q", got)
+	}
+}
+
+func FuzzFindClientHello(f *testing.F) {
+	f.Add([]byte("EHLO x\r\nSTARTTLS\r\n\x16\x03\x01\x00\x40\x01\x00\x00\x3c\x03\x03"))
+	f.Add([]byte{0x80, 0x2e, 0x01, 0x03, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		off, keep := FindClientHello(b)
+		if off >= len(b) || keep > len(b) || (off >= 0 && keep != 0) {
+			t.Fatalf("off=%d keep=%d len=%d", off, keep, len(b))
+		}
+		off, keep = FindServerStart(b)
+		if off >= len(b) || keep > len(b) {
+			t.Fatalf("server off=%d keep=%d len=%d", off, keep, len(b))
+		}
+		_ = ClassifyPreamble(b, b)
+	})
+}
