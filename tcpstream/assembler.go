@@ -1,0 +1,681 @@
+package tcpstream
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// maxWindow is the largest distance ahead of the next expected byte at which
+// a segment is accepted: the TCP window cannot exceed 2^30 (RFC 7323).
+const maxWindow = 1 << 30
+
+// maxNotesPerConn bounds Note calls per connection; Stats.Notes counts all.
+const maxNotesPerConn = 32
+
+// maxFreeStates bounds the free list of reassembly states kept for reuse.
+const maxFreeStates = 1024
+
+// connKey is the unordered 4-tuple: a is the lower endpoint.
+type connKey struct{ a, b Endpoint }
+
+func makeKey(src, dst Endpoint) (k connKey, srcIsA bool) {
+	if dst.less(src) {
+		return connKey{dst, src}, false
+	}
+	return connKey{src, dst}, true
+}
+
+// conn flags.
+const (
+	fClientIsA uint8 = 1 << iota // key.a is the client
+	fHasISN                      // isn holds the client's ISN
+	fFinC2S                      // FIN seen client->server
+	fFinS2C                      // FIN seen server->client
+	fClosed                      // Receiver closed, or the Handler ignored the connection
+)
+
+func finFlag(d Dir) uint8 {
+	if d == ClientToServer {
+		return fFinC2S
+	}
+	return fFinS2C
+}
+
+// conn is one tracked 4-tuple. With st == nil it is a tombstone: either
+// closed/ignored (recv == nil) or no longer wanted but not yet closed
+// (recv != nil; FIN and RST are still tracked to report the close reason).
+type conn struct {
+	key        connKey
+	prev, next *conn // activity list, least recent first
+	last       int64 // packet time of last activity, ns since Assembler.base
+	recv       Receiver
+	st         *state
+	isn        uint32
+	flags      uint8
+}
+
+func (c *conn) dir(srcIsA bool) Dir {
+	if srcIsA == (c.flags&fClientIsA != 0) {
+		return ClientToServer
+	}
+	return ServerToClient
+}
+
+// state is the reassembly state of a live connection.
+type state struct {
+	half  [2]half
+	notes int
+}
+
+// half is one direction of a live connection.
+type half struct {
+	ooo      []oooSeg // out-of-order data: sorted, non-overlapping, all after next
+	buffered int      // bytes in ooo
+	base     uint32   // sequence number of the stream's first byte
+	next     uint32   // next expected sequence number
+	isn      uint32   // SYN sequence number when syn
+	finSeq   uint32   // sequence number of the FIN when fin
+	started  bool     // base/next are set
+	syn      bool     // SYN seen
+	fin      bool     // FIN seen
+	done     bool     // Wants returned false: ignore payload
+	wantOK   bool     // Wants returned true and nothing was delivered since
+	noted    bool     // buffer-full note given
+}
+
+type oooSeg struct {
+	seq  uint32
+	data []byte
+}
+
+// Assembler reassembles TCP connections. It is not safe for concurrent use.
+type Assembler struct {
+	handler    Handler
+	cfg        Config
+	conns      map[connKey]*conn
+	head, tail *conn
+	base       time.Time // packet time origin; times are stored as ns since base
+	baseSet    bool
+	lastFlush  int64
+	flushEvery int64
+	nextID     uint64
+	free       []*state
+	stats      Stats
+}
+
+// NewAssembler returns an Assembler that opens connections through h.
+func NewAssembler(h Handler, cfg Config) *Assembler {
+	cfg = cfg.withDefaults()
+	every := int64(cfg.IdleTimeout / 8)
+	if every <= 0 {
+		every = 1
+	}
+	return &Assembler{
+		handler:    h,
+		cfg:        cfg,
+		conns:      make(map[connKey]*conn),
+		flushEvery: every,
+	}
+}
+
+// Stats returns the current counters.
+func (a *Assembler) Stats() Stats { return a.stats }
+
+func (a *Assembler) rel(ts time.Time) int64 {
+	if !a.baseSet {
+		a.base, a.baseSet = ts, true
+	}
+	return int64(ts.Sub(a.base))
+}
+
+func (a *Assembler) timeOf(t int64) time.Time { return a.base.Add(time.Duration(t)) }
+
+// Segment processes one TCP segment seen at ts from src to dst. The payload
+// is tcp.Payload; it is copied only when it must be buffered out of order.
+func (a *Assembler) Segment(ts time.Time, src, dst netip.Addr, tcp *layers.TCP) {
+	if tcp == nil {
+		return
+	}
+	a.stats.Packets++
+	t := a.rel(ts)
+	if t-a.lastFlush >= a.flushEvery {
+		a.lastFlush = t
+		a.flushIdle(t)
+	}
+	s := Endpoint{src, uint16(tcp.SrcPort)}
+	d := Endpoint{dst, uint16(tcp.DstPort)}
+	key, srcIsA := makeKey(s, d)
+	c := a.conns[key]
+	if c != nil && tcp.SYN && !tcp.ACK && a.reused(c, srcIsA, tcp.Seq, ts) {
+		c = nil
+	}
+	if c == nil {
+		if tcp.RST {
+			a.stats.StrayPackets++
+			return
+		}
+		c = a.open(key, srcIsA, s, d, ts, t, tcp)
+	} else {
+		a.touch(c, t)
+	}
+	if c.st == nil {
+		a.tombstone(c, srcIsA, tcp, ts)
+		return
+	}
+	a.process(c, srcIsA, tcp, ts)
+}
+
+// reused decides whether a SYN on a known 4-tuple starts a new connection,
+// and if so removes the old entry.
+func (a *Assembler) reused(c *conn, srcIsA bool, seq uint32, ts time.Time) bool {
+	fromClient := c.dir(srcIsA) == ClientToServer
+	if fromClient && c.flags&fHasISN != 0 && seq == c.isn {
+		return false // retransmitted SYN
+	}
+	if st := c.st; st != nil && fromClient && !st.half[ClientToServer].syn {
+		h := &st.half[ClientToServer]
+		if !h.started || uint32(h.base-(seq+1)) < 1<<20 {
+			return false // SYN arriving after the first data: process notes it
+		}
+	}
+	a.stats.Reused++
+	a.remove(c, CloseReused, ts)
+	return true
+}
+
+func (a *Assembler) open(key connKey, srcIsA bool, s, d Endpoint, ts time.Time, t int64, tcp *layers.TCP) *conn {
+	for len(a.conns) >= a.cfg.MaxConnections && a.head != nil {
+		a.remove(a.head, CloseEvicted, ts)
+	}
+	client, server, clientIsA := s, d, srcIsA
+	if (tcp.SYN && tcp.ACK) || (!tcp.SYN && s.Port < 1024 && d.Port >= 1024) {
+		client, server, clientIsA = d, s, !srcIsA
+	}
+	a.nextID++
+	a.stats.Connections++
+	if !tcp.SYN {
+		a.stats.MidConnection++
+	}
+	c := &conn{key: key, last: t}
+	if clientIsA {
+		c.flags |= fClientIsA
+	}
+	if tcp.SYN && !tcp.ACK {
+		c.isn = tcp.Seq
+		c.flags |= fHasISN
+	}
+	a.conns[key] = c
+	a.pushTail(c)
+	r := a.handler.Open(ConnInfo{ID: a.nextID, Client: client, Server: server, SawSYN: tcp.SYN, Start: ts})
+	if r == nil {
+		c.flags |= fClosed
+		a.stats.Ignored++
+		a.stats.Tombstones++
+		return c
+	}
+	c.recv = r
+	c.st = a.newState()
+	a.stats.Active++
+	if a.stats.Active > a.stats.MaxActive {
+		a.stats.MaxActive = a.stats.Active
+	}
+	return c
+}
+
+// tombstone absorbs a packet of a connection without reassembly state.
+func (a *Assembler) tombstone(c *conn, srcIsA bool, tcp *layers.TCP, ts time.Time) {
+	a.stats.TombstoneHits++
+	a.stats.BytesIgnored += uint64(len(tcp.Payload))
+	if c.recv == nil {
+		return
+	}
+	if tcp.RST {
+		a.close(c, CloseRST, ts)
+		return
+	}
+	if tcp.FIN {
+		c.flags |= finFlag(c.dir(srcIsA))
+		if c.flags&(fFinC2S|fFinS2C) == fFinC2S|fFinS2C {
+			a.close(c, CloseFIN, ts)
+		}
+	}
+}
+
+// process handles a segment of a live connection.
+func (a *Assembler) process(c *conn, srcIsA bool, tcp *layers.TCP, ts time.Time) {
+	st := c.st
+	dir := c.dir(srcIsA)
+	h, peer := &st.half[dir], &st.half[1-dir]
+	if tcp.RST {
+		a.close(c, CloseRST, ts)
+		return
+	}
+	seq := tcp.Seq
+	if tcp.SYN {
+		switch {
+		case !h.started:
+			h.started, h.syn, h.isn = true, true, seq
+			h.next, h.base = seq+1, seq+1
+		case !h.syn:
+			if h.next != h.base || len(h.ooo) > 0 {
+				a.note(c, dir, "data before SYN")
+			}
+			h.syn, h.isn = true, seq
+		case seq != h.isn:
+			a.stats.StrayPackets++
+			a.note(c, dir, "SYN with a different ISN on an open connection ignored")
+			return
+		}
+		if dir == ClientToServer && !tcp.ACK {
+			c.isn = seq
+			c.flags |= fHasISN
+		}
+		seq++ // the SYN occupies one sequence number; data (TCP Fast Open) follows
+	}
+	if tcp.ACK {
+		if !peer.started && h.syn {
+			// The handshake is known from this side, so its ACK tells where
+			// the other side's stream starts even if its SYN was missed.
+			peer.started, peer.next, peer.base = true, tcp.Ack, tcp.Ack
+			a.note(c, 1-dir, "SYN not seen in this direction: stream start taken from the peer's ACK")
+		}
+		// The peer's receiver acknowledged bytes beyond a hole we hold data
+		// after: the capture lost them and they will not be retransmitted.
+		// The ACK must not be beyond the last byte (+FIN) we hold.
+		if n := len(peer.ooo); n > 0 && !peer.done {
+			last := peer.ooo[n-1].seq + uint32(len(peer.ooo[n-1].data))
+			if int32(tcp.Ack-last) <= 1 {
+				for len(peer.ooo) > 0 && !peer.done && int32(tcp.Ack-peer.ooo[0].seq) > 0 {
+					a.skipHole(c, 1-dir, peer, ts)
+				}
+			}
+		}
+	}
+	if !h.started {
+		h.started, h.next, h.base = true, seq, seq
+		a.note(c, dir, "no SYN seen: stream picked up mid-connection")
+	}
+	if p := tcp.Payload; len(p) > 0 {
+		if h.done {
+			a.stats.BytesIgnored += uint64(len(p))
+		} else {
+			a.data(c, dir, h, seq, p, ts)
+		}
+	}
+	if tcp.FIN && !h.fin {
+		h.fin, h.finSeq = true, seq+uint32(len(tcp.Payload))
+		c.flags |= finFlag(dir)
+	}
+	if h.fin && peer.fin {
+		a.close(c, CloseFIN, ts)
+		return
+	}
+	if st.half[0].done && st.half[1].done {
+		a.freeState(c)
+	}
+}
+
+// wanted asks the Receiver once before data is delivered in a direction.
+func (a *Assembler) wanted(c *conn, dir Dir, h *half) bool {
+	if h.done {
+		return false
+	}
+	if !h.wantOK {
+		if !c.recv.Wants(dir) {
+			a.setDone(h)
+			return false
+		}
+		h.wantOK = true
+	}
+	return true
+}
+
+func (a *Assembler) setDone(h *half) {
+	h.done, h.ooo, h.buffered = true, nil, 0
+}
+
+// data handles payload p starting at sequence number seq.
+func (a *Assembler) data(c *conn, dir Dir, h *half, seq uint32, p []byte, ts time.Time) {
+	if !a.wanted(c, dir, h) {
+		a.stats.BytesIgnored += uint64(len(p))
+		return
+	}
+	off := int32(seq - h.next)
+	if off > maxWindow {
+		a.stats.StrayPackets++
+		a.note(c, dir, "segment more than 1 GiB beyond the next expected byte ignored")
+		return
+	}
+	if off < 0 {
+		n := -int64(off)
+		if n >= int64(len(p)) {
+			a.stats.Retransmissions++
+			return
+		}
+		a.stats.PartialOverlaps++
+		p, seq, off = p[n:], h.next, 0
+	}
+	if off > 0 {
+		a.stats.OutOfOrder++
+		a.buffer(c, dir, h, seq, p, ts)
+		return
+	}
+	if len(h.ooo) > 0 && uint32(len(p)) > h.ooo[0].seq-h.next {
+		// In-order data overlapping buffered data: merge so the first copy wins.
+		a.insert(c, dir, h, seq, p)
+	} else {
+		a.deliver(c, dir, h, p, ts)
+	}
+	a.drain(c, dir, h, ts)
+}
+
+func (a *Assembler) deliver(c *conn, dir Dir, h *half, p []byte, ts time.Time) {
+	c.recv.Data(dir, p, ts)
+	h.next += uint32(len(p))
+	a.stats.BytesDelivered += uint64(len(p))
+	if !c.recv.Wants(dir) {
+		a.setDone(h)
+	}
+}
+
+func (a *Assembler) gap(c *conn, dir Dir, h *half, n uint32, ts time.Time) {
+	c.recv.Gap(dir, int(n), ts)
+	h.next += n
+	a.stats.Gaps++
+	a.stats.GapBytes += uint64(n)
+	if !c.recv.Wants(dir) {
+		a.setDone(h)
+	}
+}
+
+// drain delivers buffered segments that have become in order.
+func (a *Assembler) drain(c *conn, dir Dir, h *half, ts time.Time) {
+	for len(h.ooo) > 0 && !h.done {
+		s := h.ooo[0]
+		off := int32(s.seq - h.next)
+		if off > 0 {
+			return
+		}
+		copy(h.ooo, h.ooo[1:])
+		h.ooo[len(h.ooo)-1] = oooSeg{}
+		h.ooo = h.ooo[:len(h.ooo)-1]
+		h.buffered -= len(s.data)
+		if n := -int64(off); n < int64(len(s.data)) {
+			a.deliver(c, dir, h, s.data[n:], ts)
+		}
+	}
+	if len(h.ooo) == 0 && cap(h.ooo) > 8 {
+		h.ooo = nil
+	}
+}
+
+// skipHole reports the hole before the first buffered segment as a Gap and
+// delivers what follows it.
+func (a *Assembler) skipHole(c *conn, dir Dir, h *half, ts time.Time) {
+	if len(h.ooo) == 0 || h.done {
+		return
+	}
+	if n := h.ooo[0].seq - h.next; int32(n) > 0 {
+		a.gap(c, dir, h, n, ts)
+	}
+	a.drain(c, dir, h, ts)
+}
+
+// buffer stores an out-of-order segment, making room by skipping holes when
+// the direction's buffer is full.
+func (a *Assembler) buffer(c *conn, dir Dir, h *half, seq uint32, p []byte, ts time.Time) {
+	limit := a.cfg.MaxBufferedPerDir
+	need := h.uncovered(seq, p)
+	for need > 0 && h.buffered+need > limit && len(h.ooo) > 0 {
+		if !h.noted {
+			h.noted = true
+			a.note(c, dir, "out-of-order buffer full: skipping a hole")
+		}
+		a.skipHole(c, dir, h, ts)
+		if h.done {
+			return
+		}
+		if int32(seq-h.next) <= 0 {
+			a.data(c, dir, h, seq, p, ts) // now in order (or old)
+			return
+		}
+		need = h.uncovered(seq, p)
+	}
+	if h.buffered+need > limit {
+		a.stats.BytesDropped += uint64(need)
+		a.note(c, dir, "out-of-order buffer full: dropped "+itoa(need)+" bytes at seq+"+itoa(int(seq-h.base)))
+		return
+	}
+	a.insert(c, dir, h, seq, p)
+}
+
+// uncovered counts the bytes of [seq, seq+len(p)) not already buffered.
+func (h *half) uncovered(seq uint32, p []byte) int {
+	start := int(seq - h.next)
+	end := start + len(p)
+	n := 0
+	cur := start
+	for _, s := range h.ooo {
+		si := int(s.seq - h.next)
+		ei := si + len(s.data)
+		if ei <= cur {
+			continue
+		}
+		if si >= end {
+			break
+		}
+		if si > cur {
+			n += si - cur
+		}
+		cur = min(ei, end)
+		if cur >= end {
+			break
+		}
+	}
+	if cur < end {
+		n += end - cur
+	}
+	return n
+}
+
+// insert copies the parts of [seq, seq+len(p)) not yet buffered into the
+// sorted buffer. Overlapping parts keep the first copy; differing bytes are
+// counted and noted.
+func (a *Assembler) insert(c *conn, dir Dir, h *half, seq uint32, p []byte) {
+	start := int(seq - h.next)
+	end := start + len(p)
+	cur := start
+	added, overlapped := 0, false
+	conflictAt := -1
+	put := func(i, from, to int) {
+		h.ooo = append(h.ooo, oooSeg{})
+		copy(h.ooo[i+1:], h.ooo[i:])
+		h.ooo[i] = oooSeg{seq: h.next + uint32(from), data: append([]byte(nil), p[from-start:to-start]...)}
+		h.buffered += to - from
+		added += to - from
+	}
+	i := 0
+	for i < len(h.ooo) && int(h.ooo[i].seq-h.next)+len(h.ooo[i].data) <= cur {
+		i++
+	}
+	for cur < end {
+		if i == len(h.ooo) {
+			put(i, cur, end)
+			break
+		}
+		s := h.ooo[i]
+		si := int(s.seq - h.next)
+		ei := si + len(s.data)
+		if si >= end {
+			put(i, cur, end)
+			break
+		}
+		if si > cur {
+			put(i, cur, si)
+			i++
+			cur = si
+		}
+		oe := min(ei, end)
+		overlapped = true
+		if conflictAt < 0 {
+			x, y := p[cur-start:oe-start], s.data[cur-si:oe-si]
+			for k := range x {
+				if x[k] != y[k] {
+					conflictAt = cur + k
+					break
+				}
+			}
+		}
+		cur = oe
+		i++
+	}
+	switch {
+	case overlapped && added == 0:
+		a.stats.Retransmissions++
+	case overlapped:
+		a.stats.PartialOverlaps++
+	}
+	if conflictAt >= 0 {
+		a.stats.Conflicts++
+		rel := h.next + uint32(conflictAt) - h.base
+		a.note(c, dir, "overlapping retransmission with different bytes at seq+"+itoa(int(rel))+" (first copy kept)")
+	}
+}
+
+// flushHalf skips every remaining hole, including one before a seen FIN.
+func (a *Assembler) flushHalf(c *conn, dir Dir, h *half, ts time.Time) {
+	for len(h.ooo) > 0 && !h.done {
+		a.skipHole(c, dir, h, ts)
+	}
+	if h.started && h.fin {
+		if n := h.finSeq - h.next; int32(n) > 0 && n <= maxWindow && a.wanted(c, dir, h) {
+			a.gap(c, dir, h, n, ts)
+		}
+	}
+}
+
+func (a *Assembler) note(c *conn, dir Dir, msg string) {
+	a.stats.Notes++
+	st := c.st
+	if st == nil || c.recv == nil || st.notes > maxNotesPerConn {
+		return
+	}
+	st.notes++
+	if st.notes > maxNotesPerConn {
+		msg = "further notes suppressed"
+	}
+	c.recv.Note(dir, msg)
+}
+
+// close flushes and closes the Receiver; c stays as a closed tombstone.
+func (a *Assembler) close(c *conn, reason CloseReason, ts time.Time) {
+	if st := c.st; st != nil {
+		a.flushHalf(c, ClientToServer, &st.half[ClientToServer], ts)
+		a.flushHalf(c, ServerToClient, &st.half[ServerToClient], ts)
+		a.freeState(c)
+	}
+	c.flags |= fClosed
+	if r := c.recv; r != nil {
+		c.recv = nil
+		a.stats.Closed[reason]++
+		r.Close(reason, ts)
+	}
+}
+
+// remove closes c if needed and forgets it.
+func (a *Assembler) remove(c *conn, reason CloseReason, ts time.Time) {
+	a.close(c, reason, ts)
+	a.unlink(c)
+	delete(a.conns, c.key)
+	a.stats.Tombstones--
+}
+
+func (a *Assembler) newState() *state {
+	if n := len(a.free); n > 0 {
+		st := a.free[n-1]
+		a.free[n-1] = nil
+		a.free = a.free[:n-1]
+		return st
+	}
+	return new(state)
+}
+
+// freeState turns c into a tombstone.
+func (a *Assembler) freeState(c *conn) {
+	st := c.st
+	c.st = nil
+	*st = state{}
+	if len(a.free) < maxFreeStates {
+		a.free = append(a.free, st)
+	}
+	a.stats.Active--
+	a.stats.Tombstones++
+}
+
+// FlushIdle closes connections and expires tombstones that have seen no
+// packet for longer than Config.IdleTimeout before now (packet time).
+// Segment also does this itself as packet time advances.
+func (a *Assembler) FlushIdle(now time.Time) {
+	if a.head == nil {
+		return
+	}
+	a.flushIdle(a.rel(now))
+}
+
+func (a *Assembler) flushIdle(t int64) {
+	cut := t - int64(a.cfg.IdleTimeout)
+	for c := a.head; c != nil && c.last < cut; c = a.head {
+		a.remove(c, CloseIdle, a.timeOf(c.last))
+	}
+}
+
+// FlushAll ends the input: every open connection delivers what it can
+// (holes become Gaps) and is closed with CloseEndOfInput; all tombstones are
+// dropped. The Assembler can be used again afterwards.
+func (a *Assembler) FlushAll() {
+	for c := a.head; c != nil; c = a.head {
+		a.remove(c, CloseEndOfInput, a.timeOf(c.last))
+	}
+	a.conns = make(map[connKey]*conn)
+}
+
+// Activity list (least recently active first).
+
+func (a *Assembler) pushTail(c *conn) {
+	c.prev, c.next = a.tail, nil
+	if a.tail != nil {
+		a.tail.next = c
+	} else {
+		a.head = c
+	}
+	a.tail = c
+}
+
+func (a *Assembler) unlink(c *conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		a.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		a.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+func (a *Assembler) touch(c *conn, t int64) {
+	if t > c.last {
+		c.last = t
+	}
+	if a.tail != c {
+		a.unlink(c)
+		a.pushTail(c)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
