@@ -115,11 +115,22 @@ type HalfStream struct {
 	hsVer    uint16
 	skip     int   // handshake bytes still to skip from an oversized message
 	ccs      bool  // ChangeCipherSpec seen: later handshake and alert records are encrypted
+	tls13    bool  // ChangeCipherSpec is only for middlebox compatibility
 	tlsSeen  bool  // a TLS-format record was seen, so SSLv2 framing is no longer possible
 	offset   int64 // stream offset of pending[0], for error messages
 	failed   error
 	records  int
 	Messages int // handshake messages delivered
+}
+
+// SetTLS13 tells the stream that TLS 1.3 was negotiated (or a
+// HelloRetryRequest sent): its ChangeCipherSpec records are then only for
+// middlebox compatibility (RFC 8446 §D.4) and do not start encryption;
+// encrypted records travel as application_data. A compatibility
+// ChangeCipherSpec already seen is forgotten.
+func (h *HalfStream) SetTLS13() {
+	h.tls13 = true
+	h.ccs = false
 }
 
 // Encrypted reports whether a ChangeCipherSpec has been seen in this direction.
@@ -196,7 +207,7 @@ func (h *HalfStream) parse(data []byte, emit func(Event)) (int, error) {
 		ev := Event{RecordType: typ, RecordVersion: ver, RecordLength: n}
 		switch typ {
 		case RecordChangeCipherSpec:
-			h.ccs = true
+			h.ccs = !h.tls13
 			ev.Kind = EventChangeCipherSpec
 			emit(ev)
 		case RecordAlert:

@@ -1,0 +1,208 @@
+// Certificates with negative serial numbers exist in the wild; crypto/x509
+// rejects them since Go 1.23 unless this setting restores the old behaviour.
+//go:debug x509negativeserial=1
+
+// Command tlsinspect reports, for every TLS connection in a capture, what
+// the two peers offered and negotiated.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tlsinspect/tlsinspect/capture"
+	"github.com/tlsinspect/tlsinspect/packet"
+	"github.com/tlsinspect/tlsinspect/report"
+	"github.com/tlsinspect/tlsinspect/tcpstream"
+	"github.com/tlsinspect/tlsinspect/tlsconn"
+)
+
+// Exit statuses (README "Exit status").
+const (
+	exitOK    = 0 // 1 is kept for policy violations
+	exitUsage = 2
+	exitInput = 3
+)
+
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+type options struct {
+	read        []string
+	format      string
+	quiet       bool
+	verbose     int
+	maxMessage  int
+	scanLimit   int
+	maxBuffer   int
+	idleTimeout time.Duration
+	showVersion bool
+}
+
+func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
+	// Our own FlagSet: gopacket registers flags on the standard library's
+	// global set, which must not leak into this command line.
+	fs := pflag.NewFlagSet("tlsinspect", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.StringArrayVarP(&o.read, "read", "r", nil, "read packets from `FILE` (pcap or pcapng, optionally gzip-compressed; - for standard input); repeatable")
+	fs.StringVarP(&o.format, "format", "f", "table", "output `format`: table or json (JSON lines, one object per connection)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary line on standard error")
+	fs.CountVarP(&o.verbose, "verbose", "v", "report each undecodable packet on standard error (repeat for more)")
+	fs.IntVar(&o.maxMessage, "max-message", 256<<10, "largest handshake message reassembled, in `bytes`; larger ones are reported and skipped")
+	fs.IntVar(&o.scanLimit, "scan-limit", tlsconn.DefaultScanLimit, "`bytes` of each direction searched for the start of TLS (after STARTTLS and other preambles)")
+	fs.IntVar(&o.maxBuffer, "max-buffer", 256<<10, "out-of-order TCP `bytes` held per direction while waiting for a lost segment")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "forget a connection idle this long in packet time")
+	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: tlsinspect -r FILE [-r FILE…] [flags]\n\nReports what the peers of every TLS connection in a capture offered and negotiated.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	return fs
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var o options
+	fs := newFlagSet(&o, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "tlsinspect: %v\nRun 'tlsinspect --help' for usage.\n", err)
+		return exitUsage
+	}
+	if o.showVersion {
+		fmt.Fprintf(stdout, "tlsinspect %s\n", version)
+		return exitOK
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "tlsinspect: unexpected argument %q (capture files are given with -r)\n", fs.Arg(0))
+		return exitUsage
+	}
+	if len(o.read) == 0 {
+		fmt.Fprintln(stderr, "tlsinspect: no input: give a capture file with -r FILE (or -r - for standard input)")
+		return exitUsage
+	}
+	out, err := report.New(o.format, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "tlsinspect: --format: %v\n", err)
+		return exitUsage
+	}
+	if o.maxMessage <= 0 || o.scanLimit <= 0 || o.maxBuffer <= 0 || o.idleTimeout <= 0 {
+		fmt.Fprintln(stderr, "tlsinspect: --max-message, --scan-limit, --max-buffer and --idle-timeout must be positive")
+		return exitUsage
+	}
+
+	var total counts
+	status := exitOK
+	var writeErr error
+	emit := func(s *tlsconn.Summary) {
+		if writeErr == nil {
+			writeErr = out.Write(s)
+		}
+	}
+	for _, name := range o.read {
+		c, err := readFile(name, stdin, &o, emit, stderr)
+		total.add(c)
+		if err != nil {
+			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
+			status = exitInput
+		}
+		if writeErr != nil {
+			break
+		}
+	}
+	if err := out.Close(); err != nil && writeErr == nil {
+		writeErr = err
+	}
+	if writeErr != nil {
+		fmt.Fprintf(stderr, "tlsinspect: writing output: %v\n", writeErr)
+		return exitInput
+	}
+	if !o.quiet {
+		fmt.Fprintln(stderr, total.String(len(o.read)))
+	}
+	return status
+}
+
+// counts are the figures of the summary line.
+type counts struct {
+	packets, decodeErrors int
+	tls                   tlsconn.Stats
+}
+
+func (c *counts) add(o counts) {
+	c.packets += o.packets
+	c.decodeErrors += o.decodeErrors
+	c.tls.TCPConnections += o.tls.TCPConnections
+	c.tls.TLSConnections += o.tls.TLSConnections
+	c.tls.Handshakes += o.tls.Handshakes
+	c.tls.Established += o.tls.Established
+	c.tls.Warnings += o.tls.Warnings
+}
+
+func (c *counts) String(files int) string {
+	s := fmt.Sprintf("tlsinspect: %d packets, %d TCP connections, %d TLS connections, %d handshakes (%d completed), %d warnings",
+		c.packets, c.tls.TCPConnections, c.tls.TLSConnections, c.tls.Handshakes, c.tls.Established, c.tls.Warnings)
+	if c.decodeErrors > 0 {
+		s += fmt.Sprintf(", %d undecodable packets", c.decodeErrors)
+	}
+	if files > 1 {
+		s += fmt.Sprintf(" in %d files", files)
+	}
+	return s
+}
+
+// readFile runs one capture file through the pipeline:
+// capture → packet → tcpstream → tlsconn → emit.
+func readFile(name string, stdin io.Reader, o *options, emit func(*tlsconn.Summary), stderr io.Writer) (counts, error) {
+	var c counts
+	var src *capture.FileSource
+	var err error
+	if name == "-" {
+		src, err = capture.NewFileSource("(standard input)", stdin)
+	} else {
+		src, err = capture.OpenFile(name)
+	}
+	if err != nil {
+		return c, err
+	}
+	defer src.Close()
+
+	tracker := tlsconn.NewTracker(tlsconn.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit}, emit)
+	asm := tcpstream.NewAssembler(tracker, tcpstream.Config{MaxBufferedPerDir: o.maxBuffer, IdleTimeout: o.idleTimeout})
+	dec := packet.NewDecoder()
+	var readErr error
+	for {
+		p, err := src.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				readErr = err
+			}
+			break
+		}
+		c.packets++
+		seg, ok, err := dec.Decode(p)
+		if err != nil {
+			c.decodeErrors++
+			if o.verbose > 0 {
+				fmt.Fprintf(stderr, "tlsinspect: %s: packet %d: %v\n", name, p.Index, err)
+			}
+			continue
+		}
+		if ok {
+			asm.Segment(seg.Timestamp, seg.Src, seg.Dst, seg.TCP)
+		}
+	}
+	// Everything read before a damaged part is still reported.
+	asm.FlushAll()
+	c.tls = tracker.Stats()
+	return c, readErr
+}
