@@ -193,7 +193,7 @@ func readFile(name string, stdin io.Reader, o *options, emit func(*tlsconn.Summa
 		if err != nil {
 			c.decodeErrors++
 			if o.verbose > 0 {
-				fmt.Fprintf(stderr, "tlsinspect: %s: packet %d: %v\n", name, p.Index, err)
+				fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", name, err)
 			}
 			continue
 		}

@@ -268,12 +268,14 @@ const (
 )
 
 var tsharkDiffers = map[string]string{
-	"suricata-verify/tests/bug-1450-04/tls_DER-incomplete-header.pcap: client_cert_requested: expected False, tlsinspect None":  serverFlightCut,
-	"suricata-verify/tests/bug-1450-05/tls_DER-incomplete-content.pcap: client_cert_requested: expected False, tlsinspect None": serverFlightCut,
-	"zeek/testing/btest/Traces/tls/ml-dsa-44-cert.pcap: client_cert_requested: expected False, tlsinspect None":                 serverFlightCut,
-	"suricata-verify/tests/tls/tls13-draft18/tls13_draft18.pcap: client_cert_requested: expected False, tlsinspect None":        tls13Draft,
-	"suricata-verify/tests/tls/tls13-draft22/tls13_draft22.pcap: client_cert_requested: expected False, tlsinspect None":        tls13Draft,
-	"suricata-verify/tests/tls/tls13-draft28/tls13_draft28.pcap: client_cert_requested: expected False, tlsinspect None":        tls13Draft,
+	"suricata-verify/tests/bug-1450-04/tls_DER-incomplete-header.pcap: client_cert_requested: expected False, tlsinspect None":         serverFlightCut,
+	"suricata-verify/tests/bug-1450-05/tls_DER-incomplete-content.pcap: client_cert_requested: expected False, tlsinspect None":        serverFlightCut,
+	"zeek/testing/btest/Traces/tls/ml-dsa-44-cert.pcap: client_cert_requested: expected False, tlsinspect None":                        serverFlightCut,
+	"suricata-verify/tests/tls/tls13-draft18/tls13_draft18.pcap: client_cert_requested: expected False, tlsinspect None":               tls13Draft,
+	"suricata-verify/tests/tls/tls13-draft22/tls13_draft22.pcap: client_cert_requested: expected False, tlsinspect None":               tls13Draft,
+	"suricata-verify/tests/tls/tls13-draft28/tls13_draft28.pcap: client_cert_requested: expected False, tlsinspect None":               tls13Draft,
+	"zeek/testing/btest/Traces/tls/tls-13draft19-early-data.pcap: client_cert_requested: expected False, tlsinspect None":              tls13Draft,
+	"zeek/testing/btest/Traces/tls/tls13draft23-chrome67.0.3368.0-canary.pcap: client_cert_requested: expected False, tlsinspect None": tls13Draft,
 }
 
 func sharedDir(t *testing.T) string {

@@ -1,0 +1,561 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// MaxPacketSize is the largest captured packet accepted (libpcap's
+// MAXIMUM_SNAPLEN). A record claiming more is reported as corrupt, whatever
+// snap length the file header declares.
+const MaxPacketSize = 256 << 10
+
+// bufSize is the read buffer. A whole packet record is looked at in the
+// buffer before it is read, so it must hold the largest one; pcapng packet
+// blocks may carry options besides the packet.
+const bufSize = 2 * MaxPacketSize
+
+// Sentinels that a ReadError wraps, for errors.Is.
+var (
+	// ErrTruncated: the file ends before the record, block or header being read is complete.
+	ErrTruncated = errors.New("capture file truncated")
+	// ErrCorrupt: a record, block or header holds values that cannot be right.
+	ErrCorrupt = errors.New("capture file corrupt")
+	// ErrFormat: the file is not pcap or pcapng, or a version this package does not read.
+	ErrFormat = errors.New("not a pcap or pcapng file")
+)
+
+// Packet is one packet read from a capture file.
+type Packet struct {
+	Index     int             // 1-based packet number in its file
+	Timestamp time.Time       // UTC
+	LinkType  layers.LinkType // per packet: pcapng files may mix interfaces and link types
+	Data      []byte          // captured bytes; valid until the next call to Next
+	Length    int             // original length on the wire
+	Truncated bool            // fewer bytes captured than were on the wire (snap length)
+}
+
+// ReadError reports a file that could not be read further. Packets before
+// the damage have been returned by Next.
+type ReadError struct {
+	File   string
+	Packet int   // 1-based index of the packet that could not be read; 0 for the file header
+	Offset int64 // offset of the damaged record or block in the (decompressed) file; -1 if unknown
+	Err    error // what is wrong; wraps ErrTruncated, ErrCorrupt, ErrFormat or the I/O error
+}
+
+func (e *ReadError) Error() string {
+	if e.Packet > 0 {
+		return fmt.Sprintf("%s: packet %d: %v", e.File, e.Packet, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// problem is a human description of what went wrong, wrapping the kind
+// (ErrTruncated, ErrCorrupt, ErrFormat, or an I/O error).
+type problem struct {
+	msg  string
+	kind error
+}
+
+func (p *problem) Error() string { return p.msg }
+func (p *problem) Unwrap() error { return p.kind }
+
+type format uint8
+
+const (
+	formatPcap format = iota + 1
+	formatPcapng
+)
+
+// countReader counts the bytes read through it, so that the position of the
+// next unread byte is count minus what the bufio.Reader above holds.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// FileSource reads the packets of one capture file. It is not safe for
+// concurrent use.
+type FileSource struct {
+	name     string
+	closer   io.Closer
+	gz       *gzip.Reader
+	cr       countReader
+	br       *bufio.Reader
+	format   format
+	order    binary.ByteOrder // pcap: of the file; pcapng: of the current section
+	linkType layers.LinkType  // pcap only
+	pcap     *pcapgo.Reader
+	ng       *pcapgo.NgReader
+	n        int   // packets returned
+	err      error // sticky: io.EOF or a *ReadError
+}
+
+// OpenFile opens a capture file; "-" reads standard input.
+func OpenFile(path string) (*FileSource, error) {
+	if path == "-" {
+		return NewFileSource("(standard input)", os.Stdin)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewFileSource(path, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.closer = f
+	return s, nil
+}
+
+var (
+	magicPcapngBytes = []byte{0x0a, 0x0d, 0x0d, 0x0a}
+	pcapMagics       = [][]byte{
+		{0xd4, 0xc3, 0xb2, 0xa1}, // µs, little endian
+		{0xa1, 0xb2, 0xc3, 0xd4}, // µs, big endian
+		{0x4d, 0x3c, 0xb2, 0xa1}, // ns, little endian
+		{0xa1, 0xb2, 0x3c, 0x4d}, // ns, big endian
+	}
+)
+
+// sniff reads up to 4 bytes of r and returns them with a reader that yields
+// all of r again.
+func sniff(r io.Reader) ([]byte, io.Reader, error) {
+	head := make([]byte, 4)
+	n, err := io.ReadFull(r, head)
+	head = head[:n]
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return head, io.MultiReader(bytes.NewReader(head), r), err
+}
+
+// NewFileSource reads a capture from r. The format is recognised from the
+// content: pcap, pcapng, or either of them gzip-compressed. name is used in
+// error messages.
+func NewFileSource(name string, r io.Reader) (*FileSource, error) {
+	s := &FileSource{name: name}
+	head, rest, err := sniff(r)
+	if err != nil {
+		return nil, s.headerError(s.ioProblem(err, ""))
+	}
+	if len(head) == 0 {
+		return nil, s.headerError(&problem{"empty file, not a pcap or pcapng file", ErrFormat})
+	}
+	inside := ""
+	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+		gz, err := gzip.NewReader(rest)
+		if err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return nil, s.headerError(&problem{"truncated gzip header", ErrTruncated})
+			}
+			return nil, s.headerError(&problem{"damaged gzip header: " + err.Error(), ErrCorrupt})
+		}
+		s.gz = gz
+		inside = " inside gzip"
+		head, rest, err = sniff(gz)
+		if err != nil {
+			return nil, s.headerError(s.ioProblem(err, ""))
+		}
+		if len(head) == 0 {
+			return nil, s.headerError(&problem{"empty gzip-compressed file, not a pcap or pcapng file", ErrFormat})
+		}
+	}
+	s.cr = countReader{r: rest}
+	s.br = bufio.NewReaderSize(&s.cr, bufSize)
+
+	switch {
+	case bytes.Equal(head, magicPcapngBytes):
+		err = s.openPcapng()
+	case isPcapMagic(head):
+		err = s.openPcap(head)
+	case len(head) < 4 && (bytes.HasPrefix(magicPcapngBytes, head) || hasPcapPrefix(head)):
+		err = s.headerError(&problem{fmt.Sprintf("truncated file header (%d bytes%s)", len(head), inside), ErrTruncated})
+	default:
+		err = s.headerError(&problem{fmt.Sprintf("not a pcap or pcapng file%s (first bytes % x)", inside, head), ErrFormat})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func isPcapMagic(head []byte) bool {
+	for _, m := range pcapMagics {
+		if bytes.Equal(head, m) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPcapPrefix(head []byte) bool {
+	for _, m := range pcapMagics {
+		if bytes.HasPrefix(m, head) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *FileSource) headerError(p *problem) error {
+	return &ReadError{File: s.name, Packet: 0, Offset: 0, Err: p}
+}
+
+// pos is the offset of the next unread byte of the (decompressed) file.
+func (s *FileSource) pos() int64 {
+	return s.cr.n - int64(s.br.Buffered())
+}
+
+// ioProblem describes an error of the underlying reader. io.EOF and
+// io.ErrUnexpectedEOF mean the file ended early: truncMsg is the message.
+func (s *FileSource) ioProblem(err error, truncMsg string) *problem {
+	var ce flate.CorruptInputError
+	switch {
+	case err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		if truncMsg == "" {
+			truncMsg = "file ends early"
+		}
+		if s.gz != nil {
+			truncMsg += " (gzip data ends early)"
+		}
+		return &problem{truncMsg, ErrTruncated}
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, &ce):
+		return &problem{"damaged gzip data: " + err.Error(), ErrCorrupt}
+	}
+	return &problem{"read error: " + err.Error(), err}
+}
+
+func (s *FileSource) fail(offset int64, p *problem) error {
+	s.err = &ReadError{File: s.name, Packet: s.n + 1, Offset: offset, Err: p}
+	return s.err
+}
+
+// Name returns the name given to the source.
+func (s *FileSource) Name() string { return s.name }
+
+// Format describes the file format: "pcap", "pcapng", "pcap (gzip)", "pcapng (gzip)".
+func (s *FileSource) Format() string {
+	f := "pcap"
+	if s.format == formatPcapng {
+		f = "pcapng"
+	}
+	if s.gz != nil {
+		f += " (gzip)"
+	}
+	return f
+}
+
+// Next returns the next packet. It returns io.EOF at a clean end of the
+// file and a *ReadError when the file is damaged, after all packets before
+// the damage. Both are returned again by every later call.
+func (s *FileSource) Next() (p Packet, err error) {
+	if s.err != nil {
+		return Packet{}, s.err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			p = Packet{}
+			err = s.fail(-1, &problem{fmt.Sprintf("reader failed on damaged data: %v", r), ErrCorrupt})
+		}
+	}()
+	if s.format == formatPcap {
+		return s.nextPcap()
+	}
+	return s.nextPcapng()
+}
+
+// Close closes the file (standard input is left open). Next returns an
+// error afterwards.
+func (s *FileSource) Close() error {
+	if s.err == nil || s.err == io.EOF {
+		s.err = &ReadError{File: s.name, Packet: s.n + 1, Offset: -1, Err: errors.New("capture file already closed")}
+	}
+	var err error
+	if s.gz != nil {
+		s.gz.Close()
+	}
+	if s.closer != nil {
+		err = s.closer.Close()
+		s.closer = nil
+	}
+	return err
+}
+
+// ---- pcap ----
+
+func (s *FileSource) openPcap(magic []byte) error {
+	s.format = formatPcap
+	s.order = binary.LittleEndian
+	if magic[0] == 0xa1 {
+		s.order = binary.BigEndian
+	}
+	hdr, err := s.br.Peek(24)
+	if len(hdr) < 24 {
+		return s.headerError(s.ioProblem(err, fmt.Sprintf("truncated pcap file header (%d of 24 bytes)", len(hdr))))
+	}
+	major, minor := s.order.Uint16(hdr[4:6]), s.order.Uint16(hdr[6:8])
+	if major != 2 || minor != 4 {
+		return s.headerError(&problem{fmt.Sprintf("unsupported pcap version %d.%d (want 2.4)", major, minor), ErrFormat})
+	}
+	r, err := pcapgo.NewReader(s.br)
+	if err != nil {
+		return s.headerError(&problem{"pcap file header: " + err.Error(), ErrFormat})
+	}
+	s.pcap = r
+	s.linkType = r.LinkType()
+	return nil
+}
+
+func (s *FileSource) nextPcap() (Packet, error) {
+	pos := s.pos()
+	hdr, err := s.br.Peek(16)
+	if len(hdr) < 16 {
+		if len(hdr) == 0 && err == io.EOF {
+			s.err = io.EOF
+			return Packet{}, io.EOF
+		}
+		return Packet{}, s.fail(pos, s.ioProblem(err, fmt.Sprintf("truncated packet record header (%d of 16 bytes present)", len(hdr))))
+	}
+	caplen, wirelen := s.order.Uint32(hdr[8:12]), s.order.Uint32(hdr[12:16])
+	if caplen > MaxPacketSize {
+		return Packet{}, s.fail(pos, &problem{fmt.Sprintf("record header claims a %d-byte packet (limit %d): file is damaged", caplen, MaxPacketSize), ErrCorrupt})
+	}
+	if caplen > wirelen {
+		return Packet{}, s.fail(pos, &problem{fmt.Sprintf("record header says %d bytes captured of a %d-byte packet: file is damaged", caplen, wirelen), ErrCorrupt})
+	}
+	if rec, err := s.br.Peek(16 + int(caplen)); len(rec) < 16+int(caplen) {
+		return Packet{}, s.fail(pos, s.ioProblem(err, fmt.Sprintf("truncated packet record (header says %d bytes, %d present)", caplen, len(rec)-16)))
+	}
+	data, ci, err := s.pcap.ZeroCopyReadPacketData()
+	if err != nil {
+		return Packet{}, s.fail(pos, s.ioProblem(err, "truncated packet record"))
+	}
+	s.n++
+	return Packet{
+		Index:     s.n,
+		Timestamp: ci.Timestamp,
+		LinkType:  s.linkType,
+		Data:      data,
+		Length:    ci.Length,
+		Truncated: ci.CaptureLength < ci.Length,
+	}, nil
+}
+
+// ---- pcapng ----
+
+const (
+	ngSHB = 0x0a0d0d0a
+	ngIDB = 1
+	ngPB  = 2 // obsolete Packet Block
+	ngSPB = 3
+	ngNRB = 4
+	ngISB = 5
+	ngEPB = 6
+	ngDSB = 10
+
+	ngByteOrderMagic = 0x1a2b3c4d
+)
+
+func (s *FileSource) openPcapng() error {
+	s.format = formatPcapng
+	hdr, err := s.br.Peek(12)
+	if len(hdr) < 12 {
+		return s.headerError(s.ioProblem(err, fmt.Sprintf("truncated pcapng section header (%d of 12 bytes)", len(hdr))))
+	}
+	order, ok := ngSectionOrder(hdr[8:12])
+	if !ok {
+		return s.headerError(&problem{fmt.Sprintf("pcapng section header has an invalid byte-order magic (% x)", hdr[8:12]), ErrCorrupt})
+	}
+	s.order = order
+	if l := order.Uint32(hdr[4:8]); l < 28 {
+		return s.headerError(&problem{fmt.Sprintf("pcapng section header length %d (at least 28)", l), ErrCorrupt})
+	}
+	ng, err := pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+	if err != nil {
+		return s.headerError(s.ngProblem(err))
+	}
+	s.ng = ng
+	return nil
+}
+
+func ngSectionOrder(bom []byte) (binary.ByteOrder, bool) {
+	switch {
+	case binary.BigEndian.Uint32(bom) == ngByteOrderMagic:
+		return binary.BigEndian, true
+	case binary.LittleEndian.Uint32(bom) == ngByteOrderMagic:
+		return binary.LittleEndian, true
+	}
+	return nil, false
+}
+
+// ngProblem describes an error of pcapgo's NgReader.
+func (s *FileSource) ngProblem(err error) *problem {
+	if errors.Is(err, io.ErrUnexpectedEOF) || strings.HasSuffix(err.Error(), io.ErrUnexpectedEOF.Error()) {
+		return s.ioProblem(io.ErrUnexpectedEOF, "file ends inside a pcapng block")
+	}
+	if errors.Is(err, pcapgo.ErrNgVersionMismatch) {
+		return &problem{"unsupported pcapng version", ErrFormat}
+	}
+	var ce flate.CorruptInputError
+	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, &ce) {
+		return s.ioProblem(err, "")
+	}
+	msg := err.Error()
+	if msg != "" {
+		msg = strings.ToLower(msg[:1]) + msg[1:]
+	}
+	return &problem{"pcapng: " + msg, ErrCorrupt}
+}
+
+// ngBlockOrder guesses the byte order of a block from its type, which is a
+// small number for every block type defined, and falls back to the order of
+// the current section.
+func (s *FileSource) ngBlockOrder(typ []byte) binary.ByteOrder {
+	known := func(t uint32) bool { return (t >= ngIDB && t <= ngEPB) || t == ngDSB }
+	le, be := binary.LittleEndian.Uint32(typ), binary.BigEndian.Uint32(typ)
+	switch {
+	case known(le) && !known(be):
+		return binary.LittleEndian
+	case known(be) && !known(le):
+		return binary.BigEndian
+	}
+	return s.order
+}
+
+// checkNgBlocks looks at the blocks up to and including the next packet
+// block without consuming them, so that a packet block that is cut short or
+// impossibly large is reported precisely instead of being read by pcapgo.
+// Blocks that do not fit in the buffer are left to pcapgo.
+func (s *FileSource) checkNgBlocks(pos int64) error {
+	off := 0
+	order := s.order
+	defer func() { s.order = order }()
+	for {
+		b, err := s.br.Peek(off + 12)
+		if len(b) < off+8 {
+			if err == bufio.ErrBufferFull || (len(b) == off && err == io.EOF) {
+				return nil // too far to look, or a clean end after whole blocks
+			}
+			return s.fail(pos+int64(off), s.ioProblem(err, fmt.Sprintf("truncated pcapng block header (%d of 8 bytes present)", len(b)-off)))
+		}
+		h := b[off:]
+		typ := binary.LittleEndian.Uint32(h[0:4]) // the SHB type reads the same both ways
+		if typ == ngSHB {
+			if len(h) < 12 {
+				return s.fail(pos+int64(off), s.ioProblem(err, "truncated pcapng section header"))
+			}
+			o, ok := ngSectionOrder(h[8:12])
+			if !ok {
+				return s.fail(pos+int64(off), &problem{fmt.Sprintf("pcapng section header has an invalid byte-order magic (% x)", h[8:12]), ErrCorrupt})
+			}
+			order = o
+		} else {
+			order = s.ngBlockOrder(h[0:4])
+			typ = order.Uint32(h[0:4])
+		}
+		length := int64(order.Uint32(h[4:8]))
+		if length < 12 {
+			return s.fail(pos+int64(off), &problem{fmt.Sprintf("pcapng block of type 0x%x has an invalid length %d", typ, length), ErrCorrupt})
+		}
+		if typ == ngEPB || typ == ngPB || typ == ngSPB {
+			return s.checkNgPacketBlock(pos, off, typ, length, order)
+		}
+		if int64(off)+length+12 > bufSize {
+			return nil
+		}
+		if b, err := s.br.Peek(off + int(length)); len(b) < off+int(length) {
+			return s.fail(pos+int64(off), s.ioProblem(err, fmt.Sprintf("truncated pcapng block of type 0x%x (block length %d, %d bytes present)", typ, length, len(b)-off)))
+		}
+		off += int(length)
+	}
+}
+
+func (s *FileSource) checkNgPacketBlock(pos int64, off int, typ uint32, length int64, order binary.ByteOrder) error {
+	at := pos + int64(off)
+	min := int64(32)
+	if typ == ngSPB {
+		min = 16
+	}
+	if length < min {
+		return s.fail(at, &problem{fmt.Sprintf("pcapng packet block length %d is below the minimum %d", length, min), ErrCorrupt})
+	}
+	if int64(off)+length > bufSize {
+		return nil // checked after reading
+	}
+	b, err := s.br.Peek(off + int(length))
+	if len(b) < off+int(length) {
+		return s.fail(at, s.ioProblem(err, fmt.Sprintf("truncated packet block (block length %d, %d bytes present)", length, len(b)-off)))
+	}
+	h := b[off:]
+	if typ == ngSPB {
+		return nil
+	}
+	caplen := int64(order.Uint32(h[20:24]))
+	if caplen > MaxPacketSize {
+		return s.fail(at, &problem{fmt.Sprintf("packet block claims a %d-byte packet (limit %d): file is damaged", caplen, MaxPacketSize), ErrCorrupt})
+	}
+	if 28+caplen+4 > length {
+		return s.fail(at, &problem{fmt.Sprintf("packet block says %d bytes captured, more than its block length %d holds", caplen, length), ErrCorrupt})
+	}
+	return nil
+}
+
+func (s *FileSource) nextPcapng() (Packet, error) {
+	pos := s.pos()
+	if err := s.checkNgBlocks(pos); err != nil {
+		return Packet{}, err
+	}
+	data, ci, err := s.ng.ZeroCopyReadPacketData()
+	if err != nil {
+		if err == io.EOF {
+			s.err = io.EOF
+			return Packet{}, io.EOF
+		}
+		return Packet{}, s.fail(-1, s.ngProblem(err))
+	}
+	if ci.CaptureLength > MaxPacketSize {
+		return Packet{}, s.fail(-1, &problem{fmt.Sprintf("packet block claims a %d-byte packet (limit %d): file is damaged", ci.CaptureLength, MaxPacketSize), ErrCorrupt})
+	}
+	s.n++
+	return Packet{
+		Index:     s.n,
+		Timestamp: ci.Timestamp,
+		LinkType:  ngLinkType(ci),
+		Data:      data,
+		Length:    ci.Length,
+		Truncated: ci.CaptureLength < ci.Length,
+	}, nil
+}
+
+func ngLinkType(ci gopacket.CaptureInfo) layers.LinkType {
+	if len(ci.AncillaryData) > 0 {
+		if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
+			return lt
+		}
+	}
+	return layers.LinkTypeNull
+}

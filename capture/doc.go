@@ -1,0 +1,24 @@
+// Package capture reads packets from capture files.
+//
+// A FileSource recognises the file format by its content, not its name:
+// classic pcap (microsecond and nanosecond timestamps, either byte order),
+// pcapng (several sections and interfaces, mixed link types, either byte
+// order) and either of them gzip-compressed. Reading is done with
+// github.com/gopacket/gopacket/pcapgo; this package adds format detection,
+// gzip for pcapng, a bound on the size of a single packet and precise
+// errors for damaged files.
+//
+// Next returns the packets one by one, each with its 1-based index in the
+// file, its own link type (pcapng files may mix interfaces), its timestamp,
+// the captured bytes and the length on the wire. The bytes are only valid
+// until the next call to Next.
+//
+// A damaged file is read as far as it is intact: every packet before the
+// damage is returned, then Next returns a *ReadError naming the file and the
+// packet that could not be read, for example
+//
+//	capture.pcap: packet 7: truncated packet record (header says 1514 bytes, 200 present)
+//
+// A clean end of file is io.EOF. errors.Is(err, ErrTruncated) tells a file
+// that ends early from one whose content is invalid (ErrCorrupt).
+package capture
