@@ -1,0 +1,566 @@
+#!/usr/bin/env bash
+# Re-creates every capture in testdata/pcaps from real TLS stacks (Go crypto/tls
+# via internal/tlspeer, OpenSSL s_server/s_client, curl).
+#
+#   sudo bash testdata/pcaps/generate.sh            # all scenarios
+#   sudo bash testdata/pcaps/generate.sh tls13-go   # only the named ones
+#
+# Needs root (network namespaces, tcpdump), Go, and the Debian packages
+# tcpdump tshark openssl curl ethtool iproute2 jq.
+#
+# Every scenario runs inside its own new network namespace (unshare -n; the VLAN
+# one in two `ip netns` namespaces joined by a veth pair) whose loopback gets
+# MTU 1500 and no TSO/GSO/GRO, so TCP segments are Ethernet-sized as on a real
+# network. No traffic leaves those namespaces.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
+REPO="$(cd "$HERE/../.." && pwd)"
+TO=20 # seconds: upper bound for each server/client process
+
+log() { printf '[generate] %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- helpers ---
+
+setup_lo() {
+	ip link set lo up mtu 1500
+	ethtool -K lo tso off gso off gro off >/dev/null
+}
+
+# cap_start FILE IFACE FILTER... : start tcpdump and wait until it is capturing.
+cap_start() {
+	local file=$1 iface=$2
+	shift 2
+	CAP_FILE=$file
+	rm -f "$file"
+	# --immediate-mode: without it, TPACKET_V3 hands packets over in blocks and
+	# the last partial block can be lost when tcpdump is stopped.
+	tcpdump -i "$iface" --immediate-mode -B 8192 -U -s 0 -w "$file" "$@" 2>"$file.log" &
+	CAP_PID=$!
+	local i
+	for i in $(seq 100); do
+		grep -q "listening on" "$file.log" 2>/dev/null && { sleep 0.2; return 0; }
+		sleep 0.05
+	done
+	log "tcpdump did not start: $(cat "$file.log")"
+	return 1
+}
+
+# cap_stop: let the last packets arrive, then stop tcpdump cleanly (SIGINT).
+cap_stop() {
+	sleep 0.3
+	kill -INT "$CAP_PID"
+	wait "$CAP_PID" || true
+	rm -f "$CAP_FILE.log"
+}
+
+wait_file() {
+	local i
+	for i in $(seq 200); do
+		[[ -s $1 ]] && return 0
+		sleep 0.05
+	done
+	log "timeout waiting for $1"
+	return 1
+}
+
+# wait_port PORT: until something listens on TCP PORT (for openssl s_server).
+wait_port() {
+	local i
+	for i in $(seq 200); do
+		ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	log "timeout waiting for port $1"
+	return 1
+}
+
+# go_pair PORT "server flags" "client flags": capture one tlspeer server and
+# client run on loopback; truth lines go to $T/server.jsonl and $T/client.jsonl.
+go_pair() {
+	local port=$1 sflags=$2 cflags=$3 addr=${4:-127.0.0.1}
+	local host=$addr
+	[[ $addr == *:* ]] && host="[$addr]"
+	# shellcheck disable=SC2086
+	timeout $TO "$PEER" -mode server -addr "$host:$port" -ready "$T/ready" -out "$T/server.jsonl" $sflags &
+	local spid=$!
+	wait_file "$T/ready"
+	# shellcheck disable=SC2086
+	timeout $TO "$PEER" -mode client -addr "$host:$port" -out "$T/client.jsonl" $cflags || true
+	wait "$spid" || true
+}
+
+# go_scenario NAME PORT "server flags" "client flags" [ADDR]
+go_scenario() {
+	local name=$1 port=$2
+	cap_start "$T/$name.pcap" lo tcp port "$port"
+	go_pair "$port" "$3" "$4" "${5:-127.0.0.1}"
+	cap_stop
+}
+
+# ossl_fields FILE: JSON object of the SSL-Session fields that OpenSSL prints
+# (s_client's connection summary, or the status page of `s_server -www`).
+ossl_fields() {
+	local f=$1
+	jq -cn --arg proto "$(sed -n 's/^ *Protocol *: *//p' "$f" | head -1)" \
+		--arg cipher "$(sed -n 's/^ *Cipher *: *//p' "$f" | head -1)" \
+		--arg line "$(grep -E '^(New|Reused), ' "$f" | head -1 || true)" \
+		--arg sid "$(sed -n 's/^ *Session-ID: *//p' "$f" | head -1)" \
+		--arg alpn "$(sed -n 's/^ALPN protocol: *//p' "$f" | head -1)" \
+		--arg tmpkey "$(sed -n 's/^\(Server \)\{0,1\}Temp Key: *//p' "$f" | head -1)" \
+		--arg groups "$(sed -n 's/^Shared groups: *//p' "$f" | head -1)" \
+		--arg verify "$(sed -n 's/^ *Verify return code: *//p' "$f" | tail -1)" \
+		--argjson certs "$(sed -n '/^Certificate chain/,/^---/p' "$f" | grep -cE '^ *[0-9]+ s:' || true)" \
+		--arg alert "$(grep -oE 'alert [a-z ]+|SSL alert number [0-9]+|no shared cipher' "$f" | head -3 | paste -sd ';' || true)" '{
+		version: $proto, cipher: $cipher, status_line: $line,
+		did_resume: ($line | startswith("Reused")), session_id: $sid, alpn: $alpn,
+		server_temp_key: $tmpkey, shared_groups: $groups, peer_cert_count: $certs,
+		verify_return_code: $verify, error: $alert
+	} | with_entries(select(.value != ""))'
+}
+
+# openssl_truth LOG CONN: client and server JSON lines from an `openssl
+# s_client` transcript against `s_server -www`: the part before the HTTP
+# response is the client's view, the status page after it the server's.
+openssl_truth() {
+	local f=$1 conn=$2
+	awk '/^HTTP\/1\.0 200/ {exit} {print}' "$f" >"$f.client"
+	awk 'p {print} /^HTTP\/1\.0 200/ {p=1}' "$f" >"$f.server"
+	ossl_fields "$f.client" | jq -c --argjson conn "$conn" '{role: "client", stack: "openssl s_client", conn: $conn} + .' >>"$T/client.jsonl"
+	if [[ -s $f.server ]]; then
+		ossl_fields "$f.server" | jq -c --argjson conn "$conn" '{role: "server", stack: "openssl s_server -www (status page)", conn: $conn} + . | del(.peer_cert_count, .verify_return_code)' >>"$T/server.jsonl"
+	fi
+}
+
+# write_truth NAME DESCRIPTION CLIENT_STACK SERVER_STACK [EXTRA_JSON]
+# Combines $T/client.jsonl and $T/server.jsonl into NAME.truth.json.
+write_truth() {
+	local name=$1 desc=$2 cstack=$3 sstack=$4 extra=${5:-null}
+	touch "$T/client.jsonl" "$T/server.jsonl"
+	jq -n --arg file "$name.pcap" --arg desc "$desc" --arg cs "$cstack" --arg ss "$sstack" \
+		--argjson extra "$extra" \
+		--slurpfile c "$T/client.jsonl" --slurpfile s "$T/server.jsonl" '{
+		file: $file, description: $desc, client_stack: $cs, server_stack: $ss,
+		client: $c, server: $s
+	} + (if $extra == null then {} else {extra: $extra} end)' >"$T/$name.truth.json"
+}
+
+GO_STACK="Go $(go env GOVERSION 2>/dev/null || echo '?') crypto/tls (internal/tlspeer)"
+OPENSSL_STACK="$(openssl version | cut -d' ' -f1-2)"
+
+# --------------------------------------------------------------- scenarios ---
+# Each sc_NAME runs inside a fresh network namespace with $T as its work dir
+# and must leave $T/NAME.pcap and $T/NAME.truth.json.
+
+srv_rsa() { echo "-cert $PKI/server-chain.pem -key $PKI/server.key"; }
+srv_ec() { echo "-cert $PKI/server-ec-chain.pem -key $PKI/server-ec.key"; }
+cli_ca() { echo "-ca $PKI/ca.pem -sni server.test"; }
+
+# openssl_scenario NAME PORT NCONN "s_server flags" "s_client flags" [SESS]
+# s_server -www answers each GET with a status page and closes.
+openssl_scenario() {
+	local name=$1 port=$2 n=$3 sflags=$4 cflags=$5 sess=${6:-}
+	cap_start "$T/$name.pcap" lo tcp port "$port"
+	# shellcheck disable=SC2086
+	timeout $TO openssl s_server -accept "127.0.0.1:$port" -naccept "$n" -www \
+		-cert "$PKI/server.pem" -key "$PKI/server.key" -cert_chain "$PKI/inter.pem" \
+		$sflags >"$T/s_server.log" 2>&1 </dev/null &
+	local spid=$! i
+	wait_port "$port"
+	for i in $(seq "$n"); do
+		local sessflag=""
+		if [[ -n $sess ]]; then
+			if [[ $i == 1 ]]; then sessflag="-sess_out $T/sess.pem"; else sessflag="-sess_in $T/sess.pem"; fi
+		fi
+		# shellcheck disable=SC2086
+		printf 'GET / HTTP/1.0\r\n\r\n' | timeout $TO openssl s_client -connect "127.0.0.1:$port" \
+			-servername server.test -CAfile "$PKI/ca.pem" -ign_eof $cflags $sessflag \
+			>"$T/s_client.$i.log" 2>&1 || true
+		openssl_truth "$T/s_client.$i.log" "$i"
+		sleep 0.1
+	done
+	wait "$spid" || true
+	cap_stop
+	jq -cn --rawfile log "$T/s_server.log" '{role: "server", stack: "openssl s_server", conn: 0, log: ($log | split("\n") | map(select(length > 0)))}' >>"$T/server.jsonl"
+}
+
+sc_tls10-openssl() {
+	openssl_scenario tls10-openssl 44310 1 "-tls1 -cipher DEFAULT@SECLEVEL=0" "-tls1 -cipher DEFAULT@SECLEVEL=0"
+	write_truth tls10-openssl "TLS 1.0, ECDHE-RSA, RSA certificate chain (leaf + intermediate), SNI server.test" "$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server -www"
+}
+
+sc_tls11-openssl() {
+	openssl_scenario tls11-openssl 44311 1 "-tls1_1 -cipher DEFAULT@SECLEVEL=0" "-tls1_1 -cipher DEFAULT@SECLEVEL=0"
+	write_truth tls11-openssl "TLS 1.1, ECDHE-RSA, RSA certificate chain, SNI server.test" "$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server -www"
+}
+
+sc_tls12-rsa-kx-openssl() {
+	openssl_scenario tls12-rsa-kx-openssl 44314 1 "-tls1_2 -cipher AES128-GCM-SHA256" "-tls1_2 -cipher AES128-GCM-SHA256"
+	write_truth tls12-rsa-kx-openssl "TLS 1.2 with static RSA key exchange (TLS_RSA_WITH_AES_128_GCM_SHA256): no ServerKeyExchange" "$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server -www"
+}
+
+sc_tls12-dhe-openssl() {
+	openssl_scenario tls12-dhe-openssl 44315 1 "-tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256" "-tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256"
+	write_truth tls12-dhe-openssl "TLS 1.2 finite-field DHE (TLS_DHE_RSA_WITH_AES_128_GCM_SHA256), DH params in ServerKeyExchange" "$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server -www"
+}
+
+sc_tls12-sessionid-openssl() {
+	openssl_scenario tls12-sessionid-openssl 44323 2 "-tls1_2 -no_ticket" "-tls1_2 -no_ticket" sess
+	write_truth tls12-sessionid-openssl "Two TLS 1.2 connections; the second resumes by session ID (server -no_ticket, client -sess_out/-sess_in): abbreviated handshake, no Certificate" "$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server -www -no_ticket"
+}
+
+sc_alert-handshake-failure-openssl() {
+	openssl_scenario alert-handshake-failure-openssl 44322 1 "-tls1_2 -cipher AES256-SHA256" "-tls1_2 -cipher AES128-SHA256"
+	write_truth alert-handshake-failure-openssl "TLS 1.2 cipher mismatch (client offers only AES128-SHA256, server allows only AES256-SHA256): server answers the ClientHello with a fatal handshake_failure alert" "$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server"
+}
+
+sc_tls13-curl-openssl() {
+	local port=44316
+	cap_start "$T/tls13-curl-openssl.pcap" lo tcp port "$port"
+	timeout $TO openssl s_server -accept "127.0.0.1:$port" -naccept 1 -www -tls1_3 \
+		-cert "$PKI/server.pem" -key "$PKI/server.key" -cert_chain "$PKI/inter.pem" \
+		>"$T/s_server.log" 2>&1 </dev/null &
+	local spid=$!
+	wait_port "$port"
+	timeout $TO curl -4 -sS -v --cacert "$PKI/ca.pem" -o "$T/body.txt" \
+		-w '%{http_code} %{ssl_verify_result}\n' "https://localhost:$port/" >"$T/curl.out" 2>"$T/curl.err" || true
+	wait "$spid" || true
+	cap_stop
+	local conn alpn
+	conn=$(sed -n 's/^\* SSL connection using //p' "$T/curl.err" | head -1)
+	alpn=$(grep -iE '^\* ALPN' "$T/curl.err" | paste -sd ';' || true)
+	jq -cn --arg conn "$conn" --arg alpn "$alpn" --arg out "$(cat "$T/curl.out")" \
+		--arg cv "$(curl --version | head -1 | cut -d' ' -f1-2)" '{
+		role: "client", stack: $cv, conn: 1, sni: "localhost",
+		ssl_connection: $conn, version: ($conn | split(" / ")[0]), cipher: ($conn | split(" / ")[1]),
+		alpn_log: $alpn, http_code_and_verify: $out
+	}' >"$T/client.jsonl"
+	ossl_fields "$T/body.txt" | jq -c '{role: "server", stack: "openssl s_server -www (status page)", conn: 1} + . | del(.peer_cert_count, .verify_return_code)' >"$T/server.jsonl"
+	write_truth tls13-curl-openssl "TLS 1.3, curl client (offers ALPN h2/http1.1, SNI localhost) against openssl s_server (no ALPN)" "curl (OpenSSL)" "$OPENSSL_STACK s_server -www"
+}
+
+sc_tls12-ecdhe-go() {
+	go_scenario tls12-ecdhe-go 44312 "$(srv_rsa)" "$(cli_ca) -max 1.2 -curves X25519"
+	write_truth tls12-ecdhe-go "TLS 1.2 ECDHE-RSA (X25519), AES-GCM, SNI server.test, server issues a session ticket" "$GO_STACK" "$GO_STACK"
+}
+
+sc_tls13-go() {
+	go_scenario tls13-go 44313 "$(srv_ec)" "$(cli_ca)"
+	write_truth tls13-go "TLS 1.3 with Go defaults (X25519MLKEM768 key share, ECDSA P-256 certificate); ClientHello is larger than one 1448-byte segment" "$GO_STACK" "$GO_STACK"
+}
+
+sc_tls13-hrr-go() {
+	go_scenario tls13-hrr-go 44317 "$(srv_ec) -curves P256" "$(cli_ca) -curves X25519,P256"
+	write_truth tls13-hrr-go "TLS 1.3 HelloRetryRequest: client key share X25519 only, server supports only P-256, so it asks for a P-256 share; second ClientHello" "$GO_STACK" "$GO_STACK"
+}
+
+sc_tls12-mtls-go() {
+	go_scenario tls12-mtls-go 44318 "$(srv_rsa) -client-auth require-verify -ca $PKI/ca.pem" \
+		"$(cli_ca) -max 1.2 -cert $PKI/client-chain.pem -key $PKI/client.key"
+	write_truth tls12-mtls-go "TLS 1.2 mutual TLS: CertificateRequest (RequireAndVerifyClientCert), client sends Certificate (client + intermediate) and CertificateVerify" "$GO_STACK" "$GO_STACK"
+}
+
+sc_tls12-certreq-empty-go() {
+	go_scenario tls12-certreq-empty-go 44319 "$(srv_rsa) -client-auth request" "$(cli_ca) -max 1.2"
+	write_truth tls12-certreq-empty-go "TLS 1.2 CertificateRequest (RequestClientCert) answered by an empty client Certificate message; handshake succeeds" "$GO_STACK" "$GO_STACK"
+}
+
+sc_tls13-mtls-go() {
+	go_scenario tls13-mtls-go 44320 "$(srv_ec) -client-auth require-verify -ca $PKI/ca.pem" \
+		"$(cli_ca) -cert $PKI/client-chain.pem -key $PKI/client.key"
+	write_truth tls13-mtls-go "TLS 1.3 mutual TLS; CertificateRequest and client Certificate are encrypted (only visible in the truth file)" "$GO_STACK" "$GO_STACK"
+}
+
+sc_alert-protocol-version-go() {
+	go_scenario alert-protocol-version-go 44321 "$(srv_rsa) -min 1.2" "$(cli_ca) -min 1.0 -max 1.1"
+	write_truth alert-protocol-version-go "Client offers only TLS 1.0-1.1, server requires TLS 1.2+: server sends a fatal protocol_version alert instead of ServerHello" "$GO_STACK" "$GO_STACK"
+}
+
+sc_tls12-ticket-go() {
+	go_scenario tls12-ticket-go 44324 "$(srv_rsa) -conns 2" "$(cli_ca) -max 1.2 -conns 2"
+	write_truth tls12-ticket-go "Two TLS 1.2 connections; the first gets a NewSessionTicket, the second offers it in session_ticket and is resumed (abbreviated handshake)" "$GO_STACK" "$GO_STACK"
+}
+
+sc_tls13-psk-go() {
+	go_scenario tls13-psk-go 44325 "$(srv_ec) -conns 2" "$(cli_ca) -conns 2"
+	write_truth tls13-psk-go "Two TLS 1.3 connections; the second offers a pre_shared_key from the first's NewSessionTicket and is resumed (psk_dhe_ke)" "$GO_STACK" "$GO_STACK"
+}
+
+sc_alpn-h2-go() {
+	go_scenario alpn-h2-go 44326 "$(srv_ec) -alpn h2,http/1.1" "$(cli_ca) -alpn h2,http/1.1"
+	write_truth alpn-h2-go "TLS 1.3, client offers ALPN h2 and http/1.1, server selects h2 (EncryptedExtensions, so only the offer is visible)" "$GO_STACK" "$GO_STACK"
+}
+
+sc_alpn-h2-tls12-go() {
+	go_scenario alpn-h2-tls12-go 44334 "$(srv_rsa) -alpn h2,http/1.1" "$(cli_ca) -max 1.2 -alpn h2,http/1.1"
+	write_truth alpn-h2-tls12-go "TLS 1.2, client offers ALPN h2 and http/1.1, server selects h2 in the (cleartext) ServerHello" "$GO_STACK" "$GO_STACK"
+}
+
+sc_nosni-go() {
+	go_scenario nosni-go 44327 "$(srv_rsa)" "-no-sni -max 1.2"
+	write_truth nosni-go "TLS 1.2, client connects by IP address with no server_name extension (certificate not verified)" "$GO_STACK" "$GO_STACK"
+}
+
+sc_ipv6-go() {
+	go_scenario ipv6-go 44328 "$(srv_ec)" "$(cli_ca)" ::1
+	write_truth ipv6-go "TLS 1.3 over IPv6 loopback ([::1])" "$GO_STACK" "$GO_STACK"
+}
+
+sc_longchain-go() {
+	go_scenario longchain-go 44329 "-cert $PKI/long-chain.pem -key $PKI/long-leaf.key" \
+		"-ca $PKI/long-root.pem -sni long.server.test -max 1.2"
+	write_truth longchain-go "TLS 1.2 with a long certificate chain (RSA-4096 leaf with many SANs + 16 RSA-4096 intermediates): the Certificate message spans several TLS records and many TCP segments" "$GO_STACK" "$GO_STACK"
+}
+
+sc_split-clienthello-go() {
+	go_scenario split-clienthello-go 44330 "$(srv_ec)" "$(cli_ca) -mss 536"
+	write_truth split-clienthello-go "TLS 1.3, client socket TCP_MAXSEG 536 (announced MSS 536): the ~1.5 KB ClientHello (X25519MLKEM768 share) spans 3 TCP segments" "$GO_STACK" "$GO_STACK"
+}
+
+sc_sll2-go() {
+	local port=44331
+	cap_start "$T/sll2-go.pcap" any tcp port "$port"
+	go_pair "$port" "$(srv_ec)" "$(cli_ca)"
+	cap_stop
+	write_truth sll2-go "TLS 1.3 captured with tcpdump -i any: link type LINUX_SLL2 (276)" "$GO_STACK" "$GO_STACK"
+}
+
+sc_reorder-retrans-go() {
+	local port=44333
+	cap_start "$T/reorder-base.pcap" lo tcp port "$port"
+	go_pair "$port" "$(srv_rsa)" "$(cli_ca) -max 1.2 -mss 536"
+	cap_stop
+	"$MANGLE" -mode reorder -in "$T/reorder-base.pcap" -out "$T/reorder-retrans-go.pcap" -port "$port" >"$T/mangle.json"
+	write_truth reorder-retrans-go "Real TLS 1.2 handshake (client announced MSS 536, so the server flight has several segments); afterwards (internal/pcapmangle) the first two data segments of the server flight were swapped in the file and one segment was repeated as a retransmission" \
+		"$GO_STACK" "$GO_STACK" "$(cat "$T/mangle.json")"
+}
+
+# vlan-go runs in the root namespace and builds two namespaces of its own,
+# joined by a veth pair. With kernel 802.1Q support, the addresses sit on VLAN
+# 100 sub-interfaces and the capture on the parent veth0 has tagged frames.
+# Kernels built without CONFIG_VLAN_8021Q (such as the sandbox VM these files
+# were made on) cannot create VLAN interfaces: then the handshake runs
+# untagged over the veth pair and internal/pcapmangle -mode vlan inserts the
+# 802.1Q tag into every captured frame; the truth file says which was done.
+vlan_cleanup() {
+	ip netns del tlsi-vlan-a 2>/dev/null || true
+	ip netns del tlsi-vlan-b 2>/dev/null || true
+}
+sc_vlan-go() {
+	local port=44332 a=tlsi-vlan-a b=tlsi-vlan-b ns addr dev=veth0.100 method=kernel
+	vlan_cleanup
+	trap vlan_cleanup EXIT
+	ip netns add $a
+	ip netns add $b
+	ip -n $a link add veth0 type veth peer name veth0 netns $b
+	if ! ip -n $a link add link veth0 name veth0.100 type vlan id 100 2>/dev/null; then
+		method=pcapmangle
+		dev=veth0
+	fi
+	for ns in $a $b; do
+		if [[ $ns == "$a" ]]; then addr=192.0.2.1/24; else addr=192.0.2.2/24; fi
+		ip -n $ns link set lo up
+		ip -n $ns link set veth0 mtu 1500 up
+		ip netns exec $ns ethtool -K veth0 tso off gso off gro off >/dev/null
+		if [[ $method == kernel ]]; then
+			[[ $ns == "$a" ]] || ip -n $ns link add link veth0 name veth0.100 type vlan id 100
+			ip -n $ns link set veth0.100 up
+			ip netns exec $ns ethtool -K veth0.100 tso off gso off gro off >/dev/null 2>&1 || true
+		fi
+		ip -n $ns addr add $addr dev $dev
+	done
+	# Capture on veth0 in namespace a (tagged frames when method=kernel).
+	local raw="$T/vlan-go.pcap"
+	[[ $method == kernel ]] || raw="$T/vlan-untagged.pcap"
+	ip netns exec $a bash -c "$(declare -f cap_start log); cap_start '$raw' veth0 tcp port $port; echo \$CAP_PID >'$T/cap.pid'; wait \$CAP_PID" &
+	local wrapper=$!
+	wait_file "$T/cap.pid"
+	# shellcheck disable=SC2046
+	ip netns exec $b timeout $TO "$PEER" -mode server -addr "192.0.2.2:$port" -ready "$T/ready" \
+		-out "$T/server.jsonl" $(srv_rsa) &
+	local spid=$!
+	wait_file "$T/ready"
+	# shellcheck disable=SC2046
+	ip netns exec $a timeout $TO "$PEER" -mode client -addr "192.0.2.2:$port" -out "$T/client.jsonl" \
+		$(cli_ca) -max 1.2 || true
+	wait "$spid" || true
+	sleep 0.3
+	kill -INT "$(cat "$T/cap.pid")"
+	wait "$wrapper" || true
+	rm -f "$raw.log"
+	vlan_cleanup
+	trap - EXIT
+	local extra
+	if [[ $method == kernel ]]; then
+		extra='{"vlan_method":"kernel 802.1Q sub-interfaces, captured on the parent veth"}'
+	else
+		extra=$("$MANGLE" -mode vlan -vlan 100 -in "$raw" -out "$T/vlan-go.pcap" |
+			jq -c '{vlan_method: "kernel has no 802.1Q support: handshake captured untagged on the veth pair, tag inserted by internal/pcapmangle -mode vlan"} + .')
+	fi
+	write_truth vlan-go "TLS 1.2 between two network namespaces over a veth pair (192.0.2.1 -> 192.0.2.2, documentation range, real MAC addresses); every Ethernet frame carries an 802.1Q tag for VLAN 100" "$GO_STACK" "$GO_STACK" "$extra"
+}
+
+ALL=(
+	tls10-openssl tls11-openssl tls12-ecdhe-go tls13-go tls12-rsa-kx-openssl tls12-dhe-openssl
+	tls13-curl-openssl tls13-hrr-go tls12-mtls-go tls12-certreq-empty-go tls13-mtls-go
+	alert-protocol-version-go alert-handshake-failure-openssl
+	tls12-sessionid-openssl tls12-ticket-go tls13-psk-go alpn-h2-go alpn-h2-tls12-go nosni-go ipv6-go
+	longchain-go split-clienthello-go sll2-go vlan-go reorder-retrans-go
+)
+
+# ------------------------------------------------------------------- inner ---
+# `generate.sh --inner NAME`: run one scenario inside the current (new) netns.
+if [[ ${1:-} == --inner ]]; then
+	setup_lo
+	"sc_$2"
+	exit 0
+fi
+
+# -------------------------------------------------------------------- PKI ---
+
+make_pki() {
+	local d=$1
+	mkdir -p "$d"
+	cd "$d"
+	local days=36500
+	cat >ext.cnf <<-'EOF'
+		[ca]
+		basicConstraints = critical, CA:TRUE
+		keyUsage = critical, keyCertSign, cRLSign
+		subjectKeyIdentifier = hash
+		authorityKeyIdentifier = keyid
+		[server]
+		basicConstraints = critical, CA:FALSE
+		keyUsage = critical, digitalSignature, keyEncipherment
+		extendedKeyUsage = serverAuth
+		subjectAltName = DNS:server.test, DNS:localhost, IP:127.0.0.1, IP:::1, IP:192.0.2.2
+		authorityKeyIdentifier = keyid
+		[client]
+		basicConstraints = critical, CA:FALSE
+		keyUsage = critical, digitalSignature
+		extendedKeyUsage = clientAuth
+		subjectAltName = DNS:client.test
+		authorityKeyIdentifier = keyid
+	EOF
+	local q="-quiet"
+	# Root and intermediate CA (RSA 2048).
+	openssl genpkey $q -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out ca.key
+	openssl req -x509 -new -key ca.key -sha256 -days $days -subj "/O=tlsinspect test/CN=tlsinspect Test Root CA" \
+		-extensions ca -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n'; cat ext.cnf) -out ca.pem
+	openssl genpkey $q -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out inter.key
+	openssl req -new -key inter.key -subj "/O=tlsinspect test/CN=tlsinspect Test Intermediate CA" -out inter.csr
+	openssl x509 -req -in inter.csr -CA ca.pem -CAkey ca.key -set_serial 2 -sha256 -days $days \
+		-extfile ext.cnf -extensions ca -out inter.pem 2>/dev/null
+	# Server leaf: RSA 2048 and ECDSA P-256.
+	openssl genpkey $q -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out server.key
+	openssl req -new -key server.key -subj "/O=tlsinspect test/CN=server.test" -out server.csr
+	openssl x509 -req -in server.csr -CA inter.pem -CAkey inter.key -set_serial 10 -sha256 -days $days \
+		-extfile ext.cnf -extensions server -out server.pem 2>/dev/null
+	cat server.pem inter.pem >server-chain.pem
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server-ec.key
+	openssl req -new -key server-ec.key -subj "/O=tlsinspect test/CN=server.test" -out server-ec.csr
+	openssl x509 -req -in server-ec.csr -CA inter.pem -CAkey inter.key -set_serial 11 -sha256 -days $days \
+		-extfile ext.cnf -extensions server -out server-ec.pem 2>/dev/null
+	cat server-ec.pem inter.pem >server-ec-chain.pem
+	# Client certificate (ECDSA P-256) for mutual TLS.
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out client.key
+	openssl req -new -key client.key -subj "/O=tlsinspect test/CN=client.test" -out client.csr
+	openssl x509 -req -in client.csr -CA inter.pem -CAkey inter.key -set_serial 20 -sha256 -days $days \
+		-extfile ext.cnf -extensions client -out client.pem 2>/dev/null
+	cat client.pem inter.pem >client-chain.pem
+
+	# Long chain: root -> 16 intermediates -> leaf, all RSA 4096; the leaf has
+	# 420 SANs. The Certificate message is ~35 KB: three TLS records (max 16 KB).
+	local n=16 i prev=long-root
+	openssl genpkey $q -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out long-root.key
+	openssl req -x509 -new -key long-root.key -sha256 -days $days -subj "/O=tlsinspect test/CN=tlsinspect Long Chain Root" \
+		-extensions ca -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n'; cat ext.cnf) -out long-root.pem
+	: >long-inters.pem
+	for i in $(seq $n); do
+		openssl genpkey $q -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out long-i$i.key
+		openssl req -new -key long-i$i.key -subj "/O=tlsinspect test/CN=tlsinspect Long Chain Intermediate $i" -out long-i$i.csr
+		openssl x509 -req -in long-i$i.csr -CA $prev.pem -CAkey $prev.key -set_serial $((100 + i)) -sha256 -days $days \
+			-extfile ext.cnf -extensions ca -out long-i$i.pem 2>/dev/null
+		cat long-i$i.pem long-inters.pem >long-inters.tmp && mv long-inters.tmp long-inters.pem
+		prev=long-i$i
+	done
+	{
+		printf '[leaf]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature, keyEncipherment\n'
+		printf 'extendedKeyUsage = serverAuth\nsubjectAltName = DNS:long.server.test'
+		for i in $(seq 420); do printf ', DNS:host%03d.long.server.test' "$i"; done
+		printf '\n'
+	} >long-leaf.cnf
+	openssl genpkey $q -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out long-leaf.key
+	openssl req -new -key long-leaf.key -subj "/O=tlsinspect test/CN=long.server.test" -out long-leaf.csr
+	openssl x509 -req -in long-leaf.csr -CA $prev.pem -CAkey $prev.key -set_serial 200 -sha256 -days $days \
+		-extfile long-leaf.cnf -extensions leaf -out long-leaf.pem 2>/dev/null
+	cat long-leaf.pem long-inters.pem >long-chain.pem
+	cd - >/dev/null
+}
+
+# -------------------------------------------------------------------- main ---
+
+if [[ $(id -u) != 0 ]]; then
+	echo "generate.sh: must run as root (network namespaces, tcpdump)" >&2
+	exit 1
+fi
+# sudo's secure_path usually lacks Go; look in the usual places.
+command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin:/usr/lib/go/bin
+for tool in go tcpdump tshark editcap capinfos openssl curl ethtool ip ss jq unshare timeout; do
+	command -v "$tool" >/dev/null || {
+		echo "generate.sh: missing $tool (apt-get install tcpdump tshark openssl curl ethtool iproute2 jq)" >&2
+		exit 1
+	}
+done
+
+WORK=$(mktemp -d /tmp/tlsinspect-pcaps.XXXXXX)
+[[ -n ${KEEP_WORK:-} ]] || trap 'rm -rf "$WORK"' EXIT
+export WORK PKI="$WORK/pki" PEER="$WORK/bin/tlspeer" MANGLE="$WORK/bin/pcapmangle"
+
+log "building tlspeer and pcapmangle"
+(cd "$REPO" && CGO_ENABLED=0 go build -o "$WORK/bin/tlspeer" ./internal/tlspeer &&
+	CGO_ENABLED=0 go build -o "$WORK/bin/pcapmangle" ./internal/pcapmangle)
+log "creating certificates"
+make_pki "$PKI"
+
+if [[ $# -gt 0 ]]; then SCEN=("$@"); else SCEN=("${ALL[@]}"); fi
+failed=()
+for name in "${SCEN[@]}"; do
+	log "scenario $name"
+	export T="$WORK/$name"
+	rm -rf "$T"
+	mkdir -p "$T"
+	# The kernel can drop packets on the capture socket (seen with -i any):
+	# a capture that misses a segment is made again, up to three times.
+	for try in 1 2 3; do
+		rc=0
+		if [[ $name == vlan-go ]]; then
+			("sc_$name") || rc=$?
+		else
+			unshare -n bash "$SELF" --inner "$name" || rc=$?
+		fi
+		[[ $name == reorder-retrans-go ]] && break
+		lost=$(tshark -r "$T/$name.pcap" -o tcp.check_checksum:FALSE \
+			-Y 'tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment' 2>/dev/null | wc -l || true)
+		[[ $lost == 0 ]] && break
+		log "scenario $name: capture missed a segment (try $try), again"
+	done
+	npk=$(tcpdump -r "$T/$name.pcap" 2>/dev/null | wc -l || true)
+	if [[ $rc != 0 || $npk -lt 6 || ! -s $T/$name.truth.json ]]; then
+		log "scenario $name FAILED (rc=$rc, $npk packets)"
+		failed+=("$name")
+		continue
+	fi
+	cp "$T/$name.pcap" "$T/$name.truth.json" "$HERE/"
+	case $name in
+	tls13-go) editcap -F pcapng "$HERE/tls13-go.pcap" "$HERE/tls13-go.pcapng" ;;
+	tls12-ecdhe-go) gzip -9 -n -c "$HERE/tls12-ecdhe-go.pcap" >"$HERE/tls12-ecdhe-go.pcap.gz" ;;
+	esac
+done
+chmod a+r "$HERE"/*.pcap* "$HERE"/*.truth.json 2>/dev/null || true
+if ((${#failed[@]})); then
+	log "FAILED: ${failed[*]}"
+	exit 1
+fi
+log "done: $(ls "$HERE"/*.pcap* | wc -l) capture files in $HERE"
