@@ -97,15 +97,19 @@ func (h *handshake) established() bool {
 		return h.appData[client] && h.appData[server]
 	case h.sh == nil:
 		return false
-	case h.version >= 0x0304 && h.version != 0xfeff && h.version != 0xfefd:
+	case h.tls13():
 		return h.enc13[server] > 0 && h.client13
 	}
 	return h.ccs[client] && h.ccs[server] && h.finished[client] && h.finished[server]
 }
 
 func (h *handshake) tls13() bool {
-	return h.sh != nil && h.version >= 0x0304 && h.version>>8 != 0xfe
+	return h.sh != nil && isTLS13(h.version)
 }
+
+// isTLS13 is true for TLS 1.3 and its drafts (0x7fxx) and experiments
+// (0x7exx, 0xfbxx), not for DTLS (0xfexx).
+func isTLS13(v uint16) bool { return v >= 0x0304 && v>>8 != 0xfe }
 
 // event handles one thing read from the stream of role r.
 func (c *conn) event(r role, ev dissect.Event) {
@@ -362,6 +366,10 @@ func (c *conn) serverHello(m *dissect.ServerHello, err error) {
 	}
 	for _, a := range m.Anomalies {
 		h.warn("ServerHello: " + a)
+	}
+	if m.IsHelloRetryRequest() || isTLS13(m.NegotiatedVersion()) {
+		c.sides[0].stream.SetTLS13()
+		c.sides[1].stream.SetTLS13()
 	}
 	if m.IsHelloRetryRequest() {
 		h.hrr = true

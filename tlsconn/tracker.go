@@ -247,16 +247,19 @@ func (c *conn) Gap(dir tcpstream.Dir, n int, ts time.Time) {
 	if s.stopped {
 		return
 	}
-	if !s.started {
-		// Still looking for the start: the bytes around the gap are unrelated.
-		s.carry = s.carry[:0]
-		return
-	}
-	s.stopped = true
-	what := "unknown number of"
+	what := "an unknown number of"
 	if n >= 0 {
 		what = fmt.Sprint(n)
 	}
+	if !s.started {
+		// Still looking for the start: the bytes around the gap are unrelated.
+		s.carry = s.carry[:0]
+		if c.tls {
+			c.note(c.roleOf(dir), what+" bytes missing from the capture before this side's first TLS record")
+		}
+		return
+	}
+	s.stopped = true
 	c.note(c.roleOf(dir), fmt.Sprintf("%s bytes missing from the capture; later records not parsed", what))
 }
 

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tlsinspect/tlsinspect/iana"
+)
+
+// endpointView is what one endpoint of a test capture reported about its own
+// connection (testdata/pcaps/*.truth.json, written by generate.sh from Go's
+// ConnectionState or OpenSSL's and curl's output).
+type endpointView struct {
+	Conn                int    `json:"conn"`
+	Local               string `json:"local"`
+	Remote              string `json:"remote"`
+	Version             string `json:"version"`
+	VersionID           int    `json:"version_id"`
+	CipherSuite         string `json:"cipher_suite"`
+	CipherSuiteID       int    `json:"cipher_suite_id"`
+	Cipher              string `json:"cipher"`
+	GroupID             int    `json:"group_id"`
+	ALPN                string `json:"alpn"`
+	DidResume           *bool  `json:"did_resume"`
+	ServerName          string `json:"server_name"`
+	SNI                 string `json:"sni"`
+	PeerCertCount       *int   `json:"peer_cert_count"`
+	HelloRetryRequest   bool   `json:"hello_retry_request"`
+	ClientCertRequested *bool  `json:"client_cert_requested"`
+	ClientCertSent      *bool  `json:"client_cert_sent"`
+	Error               string `json:"error"`
+}
+
+type truthFile struct {
+	Client []endpointView `json:"client"`
+}
+
+// openSSLVersion maps OpenSSL's protocol names to ours.
+var openSSLVersion = map[string]string{"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3"}
+
+// TestAgainstEndpoints checks tlsinspect's view of each test capture against
+// what the client itself negotiated: an oracle independent of any dissector.
+func TestAgainstEndpoints(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(pcapDir, "*.truth.json"))
+	if len(files) == 0 {
+		t.Fatal("no truth files")
+	}
+	for _, tf := range files {
+		name := strings.TrimSuffix(filepath.Base(tf), ".truth.json")
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(tf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var truth truthFile
+			if err := json.Unmarshal(raw, &truth); err != nil {
+				t.Fatal(err)
+			}
+			out, stderr, code := runCmd("-q", "-f", "json", "-r", filepath.Join(pcapDir, name+".pcap"))
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			objs := jsonLines(t, out)
+			if len(objs) != len(truth.Client) {
+				t.Fatalf("%d handshakes reported, the client made %d connections", len(objs), len(truth.Client))
+			}
+			for i, want := range truth.Client {
+				checkEndpoint(t, objs[i], want)
+			}
+		})
+	}
+}
+
+func checkEndpoint(t *testing.T, got map[string]any, want endpointView) {
+	t.Helper()
+	eq := func(field string, w any) {
+		t.Helper()
+		if g := got[field]; g != w {
+			t.Errorf("conn %d: %s = %v, the client says %v", want.Conn, field, g, w)
+		}
+	}
+	if want.Local != "" {
+		eq("client", want.Local)
+		eq("server", want.Remote)
+	}
+	if want.Error != "" {
+		eq("established", false)
+		if alerts, _ := got["alerts"].([]any); len(alerts) == 0 {
+			t.Errorf("conn %d: the client failed (%s) but no alert is reported", want.Conn, want.Error)
+		}
+		return
+	}
+	eq("established", true)
+	version := want.Version
+	if v, ok := openSSLVersion[version]; ok {
+		version = v
+	}
+	eq("version", version)
+	if want.DidResume != nil {
+		eq("resumed", *want.DidResume)
+	}
+	if want.SNI != "" {
+		eq("sni", want.SNI)
+	}
+	if strings.HasPrefix(want.Cipher, "TLS_") {
+		eq("cipher_suite", want.Cipher)
+	}
+	if want.VersionID == 0 {
+		return // OpenSSL and curl views stop here
+	}
+	tls13 := want.VersionID == 0x0304
+	resumed := want.DidResume != nil && *want.DidResume
+	eq("version_id", float64(want.VersionID))
+	eq("cipher_suite_id", float64(want.CipherSuiteID))
+	eq("cipher_suite", want.CipherSuite)
+	eq("hello_retry", want.HelloRetryRequest)
+	if want.ServerName == "" {
+		eq("sni", nil)
+	} else {
+		eq("sni", want.ServerName)
+	}
+	if tls13 || !resumed {
+		eq("group", iana.GroupName(uint16(want.GroupID)))
+	}
+	if tls13 {
+		// Encrypted in TLS 1.3: unknown, not guessed.
+		eq("alpn", nil)
+		eq("client_cert_requested", nil)
+		eq("client_cert_sent", nil)
+		return
+	}
+	if want.ALPN == "" {
+		eq("alpn", nil)
+	} else {
+		eq("alpn", want.ALPN)
+	}
+	if want.ClientCertRequested != nil {
+		eq("client_cert_requested", *want.ClientCertRequested)
+	}
+	if want.ClientCertSent != nil {
+		eq("client_cert_sent", *want.ClientCertSent)
+	}
+	if certs, _ := got["server_certificates"].([]any); !resumed && want.PeerCertCount != nil && len(certs) != *want.PeerCertCount {
+		t.Errorf("conn %d: %d server certificates, the client received %d", want.Conn, len(certs), *want.PeerCertCount)
+	}
+}
