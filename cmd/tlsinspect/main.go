@@ -15,10 +15,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/tlsinspect/tlsinspect/analyze"
 	"github.com/tlsinspect/tlsinspect/capture"
-	"github.com/tlsinspect/tlsinspect/packet"
 	"github.com/tlsinspect/tlsinspect/report"
-	"github.com/tlsinspect/tlsinspect/tcpstream"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
 
@@ -100,7 +99,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	var total counts
+	var total analyze.Counts
 	status := exitOK
 	var writeErr error
 	emit := func(s *tlsconn.Summary) {
@@ -108,9 +107,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			writeErr = out.Write(s)
 		}
 	}
+	cfg := analyze.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit, MaxBuffer: o.maxBuffer, IdleTimeout: o.idleTimeout}
 	for _, name := range o.read {
-		c, err := readFile(name, stdin, &o, emit, stderr)
-		total.add(c)
+		if o.verbose > 0 {
+			cfg.DecodeError = func(err error) { fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", name, err) }
+		}
+		c, err := readFile(name, stdin, cfg, emit)
+		total.Add(c)
 		if err != nil {
 			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
 			status = exitInput
@@ -127,43 +130,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	if !o.quiet {
-		fmt.Fprintln(stderr, total.String(len(o.read)))
+		line := "tlsinspect: " + total.String()
+		if len(o.read) > 1 {
+			line += fmt.Sprintf(" in %d files", len(o.read))
+		}
+		fmt.Fprintln(stderr, line)
 	}
 	return status
 }
 
-// counts are the figures of the summary line.
-type counts struct {
-	packets, decodeErrors int
-	tls                   tlsconn.Stats
-}
-
-func (c *counts) add(o counts) {
-	c.packets += o.packets
-	c.decodeErrors += o.decodeErrors
-	c.tls.TCPConnections += o.tls.TCPConnections
-	c.tls.TLSConnections += o.tls.TLSConnections
-	c.tls.Handshakes += o.tls.Handshakes
-	c.tls.Established += o.tls.Established
-	c.tls.Warnings += o.tls.Warnings
-}
-
-func (c *counts) String(files int) string {
-	s := fmt.Sprintf("tlsinspect: %d packets, %d TCP connections, %d TLS connections, %d handshakes (%d completed), %d warnings",
-		c.packets, c.tls.TCPConnections, c.tls.TLSConnections, c.tls.Handshakes, c.tls.Established, c.tls.Warnings)
-	if c.decodeErrors > 0 {
-		s += fmt.Sprintf(", %d undecodable packets", c.decodeErrors)
-	}
-	if files > 1 {
-		s += fmt.Sprintf(" in %d files", files)
-	}
-	return s
-}
-
-// readFile runs one capture file through the pipeline:
-// capture → packet → tcpstream → tlsconn → emit.
-func readFile(name string, stdin io.Reader, o *options, emit func(*tlsconn.Summary), stderr io.Writer) (counts, error) {
-	var c counts
+// readFile runs one capture file through the pipeline.
+func readFile(name string, stdin io.Reader, cfg analyze.Config, emit func(*tlsconn.Summary)) (analyze.Counts, error) {
 	var src *capture.FileSource
 	var err error
 	if name == "-" {
@@ -172,37 +149,8 @@ func readFile(name string, stdin io.Reader, o *options, emit func(*tlsconn.Summa
 		src, err = capture.OpenFile(name)
 	}
 	if err != nil {
-		return c, err
+		return analyze.Counts{}, err
 	}
 	defer src.Close()
-
-	tracker := tlsconn.NewTracker(tlsconn.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit}, emit)
-	asm := tcpstream.NewAssembler(tracker, tcpstream.Config{MaxBufferedPerDir: o.maxBuffer, IdleTimeout: o.idleTimeout})
-	dec := packet.NewDecoder()
-	var readErr error
-	for {
-		p, err := src.Next()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				readErr = err
-			}
-			break
-		}
-		c.packets++
-		seg, ok, err := dec.Decode(p)
-		if err != nil {
-			c.decodeErrors++
-			if o.verbose > 0 {
-				fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", name, err)
-			}
-			continue
-		}
-		if ok {
-			asm.Segment(seg.Timestamp, seg.Src, seg.Dst, seg.TCP)
-		}
-	}
-	// Everything read before a damaged part is still reported.
-	asm.FlushAll()
-	c.tls = tracker.Stats()
-	return c, readErr
+	return analyze.Run(src, cfg, emit)
 }
