@@ -1,0 +1,123 @@
+package analyze
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsinspect/tlsinspect/capture"
+	"github.com/tlsinspect/tlsinspect/tlsconn"
+)
+
+var cfg = Config{MaxMessage: 256 << 10, ScanLimit: 16 << 10, MaxBuffer: 256 << 10, IdleTimeout: 2 * time.Minute}
+
+func runBytes(t testing.TB, name string, data []byte) ([]*tlsconn.Summary, Counts, error) {
+	src, err := capture.NewFileSource(name, bytes.NewReader(data))
+	if err != nil {
+		return nil, Counts{}, err
+	}
+	var got []*tlsconn.Summary
+	c, err := Run(src, cfg, func(s *tlsconn.Summary) { got = append(got, s) })
+	return got, c, err
+}
+
+// TestTruncatedCaptureKeepsEarlierHandshakes cuts a real capture at many
+// points: every handshake read before the cut is still reported, the error
+// names the packet, and nothing panics.
+func TestTruncatedCaptureKeepsEarlierHandshakes(t *testing.T) {
+	data, err := os.ReadFile("../testdata/pcaps/tls12-sessionid-openssl.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _, err := runBytes(t, "full", data)
+	if err != nil || len(full) != 2 {
+		t.Fatalf("full capture: %d summaries, %v", len(full), err)
+	}
+	for cut := 25; cut < len(data); cut += 37 {
+		got, c, err := runBytes(t, "cut.pcap", data[:cut])
+		if err != nil && !strings.Contains(err.Error(), "cut.pcap: packet ") {
+			t.Fatalf("cut at %d: error %q does not name the packet", cut, err)
+		}
+		if err == nil && cut < len(data) && c.Packets == 0 {
+			t.Fatalf("cut at %d: no error and no packets", cut)
+		}
+		for _, s := range got {
+			if s.Client == "" || s.Server == "" {
+				t.Fatalf("cut at %d: summary without endpoints", cut)
+			}
+		}
+	}
+}
+
+// TestSharedCorpusNeverPanics runs every capture of the shared corpus
+// (real third-party captures, some damaged or fuzzed) through the whole
+// pipeline: partial results, clear errors, no panic.
+func TestSharedCorpusNeverPanics(t *testing.T) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Skip(err)
+	}
+	corpus := filepath.Join(filepath.Dir(strings.TrimSpace(string(out))), "..", "shared", "corpus")
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skipf("no shared corpus at %s", corpus)
+	}
+	var n int
+	err = filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".pcap") || strings.HasSuffix(p, ".pcapng") || strings.HasSuffix(p, ".cap") || strings.HasSuffix(p, ".gz")) {
+			return err
+		}
+		n++
+		src, err := capture.OpenFile(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			return nil
+		}
+		defer src.Close()
+		_, err = Run(src, cfg, func(s *tlsconn.Summary) {
+			if _, err := json.Marshal(s); err != nil {
+				t.Errorf("%s: summary does not encode: %v", p, err)
+			}
+		})
+		var re *capture.ReadError
+		if err != nil && !errors.As(err, &re) {
+			t.Errorf("%s: error of unexpected type %T: %v", p, err, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no captures found in the corpus")
+	}
+}
+
+// FuzzRun feeds arbitrary capture-file bytes through the whole pipeline.
+func FuzzRun(f *testing.F) {
+	for _, name := range []string{"tls12-mtls-go.pcap", "tls13-hrr-go.pcap", "tls13-go.pcapng", "sll2-go.pcap"} {
+		data, err := os.ReadFile(filepath.Join("../testdata/pcaps", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		// Go's fuzzer slows to a crawl on large inputs: seed with the
+		// first packets (the handshake's start), which keeps each seed small.
+		f.Add(data[:min(len(data), 3000)])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, _, _ := runBytes(t, "fuzz", data)
+		for _, s := range got {
+			if s.ClientCipherSuites == nil || s.Warnings == nil || s.Alerts == nil {
+				t.Fatalf("summary with null lists: %+v", s)
+			}
+			if _, err := json.Marshal(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
