@@ -39,8 +39,8 @@ func ptr[T any](v T) *T { return &v }
 func hostile() *tlsconn.Summary {
 	return &tlsconn.Summary{
 		TS: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Client: "[2001:db8:1234:5678:9abc:def0:1234:5678]:65535", Server: "[2001:db8::1]:443",
-		SNI:         ptr("\x1b]0;pwned\x07very-long-hostname.subdomain.example.com"),
-		Version:     ptr("TLS 1.2"), VersionID: ptr(0x0303), KeyExchange: ptr("ECDHE"),
+		SNI:     ptr("\x1b]0;pwned\x07very-long-hostname.subdomain.example.com"),
+		Version: ptr("TLS 1.2"), VersionID: ptr(0x0303), KeyExchange: ptr("ECDHE"),
 		CipherSuite: ptr("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"), ALPN: ptr("h2\r\nX-Injected: 1"),
 		ClientCertRequested: ptr(true), ClientCertSent: ptr(false),
 		ServerCertificates: []*certinfo.Certificate{{SubjectCN: "\x1b[31mred\x1b[0m", NotAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}},
