@@ -103,6 +103,22 @@ func (h *handshake) established() bool {
 	return h.ccs[client] && h.ccs[server] && h.finished[client] && h.finished[server]
 }
 
+// encrypted reports whether role r has switched to encrypted records in a
+// way that completes its part of the handshake.
+func (h *handshake) encrypted(r role) bool {
+	switch {
+	case h.sslv2:
+		return h.appData[r]
+	case h.tls13() && r == server:
+		return h.enc13[server] > 0
+	case h.tls13():
+		return h.client13
+	case h.sh != nil:
+		return h.finished[r]
+	}
+	return false
+}
+
 func (h *handshake) tls13() bool {
 	return h.sh != nil && isTLS13(h.version)
 }

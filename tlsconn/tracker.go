@@ -276,8 +276,13 @@ func (c *conn) Note(dir tcpstream.Dir, note string) {
 }
 
 // Wants tells the TCP layer whether bytes of a direction are still useful.
+// A direction that has switched to encrypted records has nothing more to
+// tell, so its bytes stop being buffered before the other side is done.
 func (c *conn) Wants(dir tcpstream.Dir) bool {
-	return !c.done && !c.nonTLS && !c.sides[dir].stopped
+	if c.done || c.nonTLS || c.sides[dir].stopped {
+		return false
+	}
+	return c.hs == nil || c.hs.emitted || !c.hs.encrypted(c.roleOf(dir))
 }
 
 // Close ends the connection; an unfinished handshake is reported as it stands.
