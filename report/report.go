@@ -156,6 +156,12 @@ func Row(s *tlsconn.Summary) []string {
 		if name == "" {
 			name = c.Subject
 		}
+		switch {
+		case name == "" && c.ParseError != "":
+			name = "(malformed)"
+		case name == "":
+			name = "(no subject)"
+		}
 		subject = cut(Escape(name), wSubject)
 		if !c.NotAfter.IsZero() {
 			subject += "\nexp " + c.NotAfter.UTC().Format("2006-01-02")
