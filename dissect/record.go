@@ -49,8 +49,9 @@ const (
 const maxCiphertext = 1<<14 + 2048
 
 // DefaultMaxMessage bounds one handshake message. Real certificate chains
-// stay well below it; a larger claim is reported and skipped.
-const DefaultMaxMessage = 256 << 10
+// stay below it (the largest seen in public captures is 340 KB); a larger
+// claim is reported and skipped.
+const DefaultMaxMessage = 1 << 20
 
 // EventKind says what a HalfStream found.
 type EventKind uint8
@@ -117,6 +118,7 @@ type HalfStream struct {
 	ccs      bool  // ChangeCipherSpec seen: later handshake and alert records are encrypted
 	tls13    bool  // ChangeCipherSpec is only for middlebox compatibility
 	tlsSeen  bool  // a TLS-format record was seen, so SSLv2 framing is no longer possible
+	sslv2    bool  // the stream began with an SSLv2 record
 	offset   int64 // stream offset of pending[0], for error messages
 	failed   error
 	records  int
@@ -170,21 +172,28 @@ func (h *HalfStream) parse(data []byte, emit func(Event)) (int, error) {
 		if len(b) == 0 {
 			return used, nil
 		}
-		if b[0]&0x80 != 0 && !h.tlsSeen {
-			// SSLv2 record with a 2-byte header: length in the low 15 bits.
-			if len(b) < 3 {
+		if !h.tlsSeen && (b[0]&0x80 != 0 || h.sslv2 && !looksLikeTLSHeader(b)) {
+			// SSLv2 record: a 2-byte header (high bit set, 15-bit length)
+			// or, with padding, a 3-byte header (14-bit length, padding
+			// length), which only encrypted SSLv2 records use.
+			hdr, n := 2, int(b[0]&0x7f)<<8
+			if b[0]&0x80 == 0 {
+				hdr, n = 3, int(b[0]&0x3f)<<8
+			}
+			if len(b) < hdr+1 {
 				return used, nil
 			}
-			n := int(b[0]&0x7f)<<8 | int(b[1])
+			n |= int(b[1])
 			if n == 0 {
 				return used, fmt.Errorf("%w: SSLv2 record of length 0 at offset %d", ErrNotTLS, h.offset+int64(used))
 			}
-			if len(b) < 2+n {
+			if len(b) < hdr+n {
 				return used, nil
 			}
+			h.sslv2 = true
 			h.records++
-			emit(Event{Kind: EventSSLv2, RecordLength: n, HandshakeType: b[2], Body: b[2 : 2+n]})
-			used += 2 + n
+			emit(Event{Kind: EventSSLv2, RecordLength: n, HandshakeType: b[hdr], Body: b[hdr : hdr+n]})
+			used += hdr + n
 			continue
 		}
 		if len(b) < 5 {
@@ -284,6 +293,13 @@ func (h *HalfStream) handshake(ver uint16, recLen int, frag []byte, emit func(Ev
 	}
 	// Keep the incomplete tail; copy so the caller's buffer can be reused.
 	h.hs = append(h.hs[:0], buf...)
+}
+
+// looksLikeTLSHeader tells a TLS record header from an SSLv2 3-byte header
+// in a stream that began with SSLv2 (an SSLv2-compatible ClientHello is
+// followed by TLS records once the server answers in TLS).
+func looksLikeTLSHeader(b []byte) bool {
+	return b[0] >= RecordChangeCipherSpec && b[0] <= RecordHeartbeat && (len(b) < 2 || b[1] == 3) && (len(b) < 3 || b[2] <= 4)
 }
 
 func checkHeaderPrefix(b []byte) error {

@@ -80,6 +80,7 @@ func TestHalfStreamFraming(t *testing.T) {
 		{"plaintext alert", record(RecordAlert, []byte{2, 40}), []string{"alert2.40"}},
 		{"heartbeat", record(RecordHeartbeat, []byte{1, 0, 3}), []string{"heartbeat"}},
 		{"empty handshake record", record(RecordHandshake, nil), nil},
+		{"sslv2 with a padded 3-byte-header record", []byte{0x80, 0x05, 4, 0, 1, 0, 2, 0x00, 0x03, 0x01, 0xaa, 0xbb, 0xcc}, []string{"v2:4:5", "v2:170:3"}},
 		{"sslv2 hello then tls", append([]byte{0x80, 0x05, 1, 3, 1, 0, 0}, record(RecordAlert, []byte{1, 0})...), []string{"v2:1:5", "alert1.0"}},
 	}
 	for _, tt := range tests {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tlsinspect/tlsinspect/analyze"
 	"github.com/tlsinspect/tlsinspect/capture"
+	"github.com/tlsinspect/tlsinspect/dissect"
 	"github.com/tlsinspect/tlsinspect/report"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
@@ -56,7 +57,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.StringVarP(&o.format, "format", "f", "table", "output `format`: table or json (JSON lines, one object per connection)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary line on standard error")
 	fs.CountVarP(&o.verbose, "verbose", "v", "report each undecodable packet on standard error (repeat for more)")
-	fs.IntVar(&o.maxMessage, "max-message", 256<<10, "largest handshake message reassembled, in `bytes`; larger ones are reported and skipped")
+	fs.IntVar(&o.maxMessage, "max-message", dissect.DefaultMaxMessage, "largest handshake message reassembled, in `bytes`; larger ones are reported and skipped")
 	fs.IntVar(&o.scanLimit, "scan-limit", tlsconn.DefaultScanLimit, "`bytes` of each direction searched for the start of TLS (after STARTTLS and other preambles)")
 	fs.IntVar(&o.maxBuffer, "max-buffer", 256<<10, "out-of-order TCP `bytes` held per direction while waiting for a lost segment")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "forget a connection idle this long in packet time")
