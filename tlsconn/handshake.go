@@ -36,6 +36,8 @@ type handshake struct {
 	serverDone   bool
 	certReq      bool
 	clientCert   *bool
+	certSkipped  bool    // the client's Certificate was too large to read
+	lost         [2]bool // a side stopped being parsed (gap or error) during this handshake
 	cke          bool
 	noCertAlert  bool
 	fatal        bool
@@ -192,6 +194,9 @@ func (c *conn) event(r role, ev dissect.Event) {
 	case dissect.EventSkipped:
 		h.mark(r, 'Z')
 		h.warn(r.String() + " stream: " + ev.Err.Error())
+		if r == client && ev.HandshakeType == dissect.TypeCertificate {
+			h.certSkipped = true
+		}
 	case dissect.EventUnknownRecord:
 		h.mark(r, 'Q')
 		h.warn(fmt.Sprintf("%s sent a record of unknown content type %d", r, ev.RecordType))
@@ -219,9 +224,10 @@ func (c *conn) message(r role, ev dissect.Event) {
 	where := fmt.Sprintf("%s %s", r, iana.HandshakeTypeName(typ))
 	switch {
 	case typ == dissect.TypeClientHello && r == client:
-		if h.ch != nil && h.sh != nil {
-			// A new plaintext handshake on the same connection: report the
-			// previous one and start another.
+		if h.ch != nil && (h.sh != nil || h.fatal) {
+			// A new plaintext handshake on the same connection (after a
+			// ServerHello or a fatal alert): report the previous one and
+			// start another.
 			c.finish()
 			c.begin(c.ts)
 			h = c.hs
@@ -515,8 +521,10 @@ func (h *handshake) summarize() *Summary {
 			}
 		}
 		// The server's flight is over once it said ServerHelloDone, once
-		// it switched to encryption, or once the client answered it.
-		flightSeen := h.serverDone || h.ccs[server] || h.cke || h.ccs[client]
+		// it switched to encryption, or once the client answered it -- but
+		// when server bytes were lost, a CertificateRequest may have been
+		// among them.
+		flightSeen := h.serverDone || h.ccs[server] || !h.lost[server] && (h.cke || h.ccs[client])
 		switch {
 		case h.certReq:
 			s.ClientCertRequested = &t
@@ -526,6 +534,8 @@ func (h *handshake) summarize() *Summary {
 		switch {
 		case h.clientCert != nil:
 			s.ClientCertSent = h.clientCert
+		case h.certSkipped:
+			// Sent, but too large to read: unknown.
 		case h.certReq && (h.cke || h.ccs[client] || h.noCertAlert):
 			s.ClientCertSent = &f
 		case !h.certReq && (flightSeen || resumed):

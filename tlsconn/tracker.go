@@ -219,6 +219,7 @@ func (c *conn) feed(dir tcpstream.Dir, p []byte) {
 	err := s.stream.Write(p, func(ev dissect.Event) { c.event(r, ev) })
 	if err != nil {
 		s.stopped = true
+		c.lost(r)
 		c.note(r, err.Error())
 	}
 	if c.hs != nil && !c.hs.emitted && c.hs.established() {
@@ -236,6 +237,13 @@ func (c *conn) note(r role, msg string) {
 		return
 	}
 	c.notes = append(c.notes, msg)
+}
+
+// lost records that role r's later messages in this handshake are unknown.
+func (c *conn) lost(r role) {
+	if c.hs != nil && !c.hs.emitted {
+		c.hs.lost[r] = true
+	}
 }
 
 // Gap reports bytes lost in a direction.
@@ -260,6 +268,7 @@ func (c *conn) Gap(dir tcpstream.Dir, n int, ts time.Time) {
 		return
 	}
 	s.stopped = true
+	c.lost(c.roleOf(dir))
 	c.note(c.roleOf(dir), fmt.Sprintf("%s bytes missing from the capture; later records not parsed", what))
 }
 
