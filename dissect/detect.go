@@ -238,3 +238,63 @@ func isMySQLGreeting(s []byte) bool {
 	n := int(s[0]) | int(s[1])<<8 | int(s[2])<<16
 	return n > 10 && bytes.IndexByte(s[5:min(len(s), 5+64)], 0) > 0
 }
+
+// FindRecord returns the offset of the first place in b where TLS records
+// can be read from: a plausible record header whose record is followed by
+// another plausible header, or ends exactly at the end of b. It picks up a
+// direction whose first records were not captured. When nothing is found
+// it returns -1 and the number of trailing bytes to keep.
+func FindRecord(b []byte) (off, keep int) {
+	for i := 0; i+5 <= len(b); i++ {
+		n, ok := plausibleRecord(b[i:])
+		if !ok {
+			continue
+		}
+		end := i + 5 + n
+		switch {
+		case end == len(b):
+			return i, 0
+		case end+5 <= len(b):
+			if _, ok := plausibleRecord(b[end:]); ok {
+				return i, 0
+			}
+		default:
+			return -1, len(b) - i
+		}
+	}
+	return -1, min(len(b), 4)
+}
+
+// plausibleRecord checks a record header (and, for a handshake record, the
+// message header after it) and returns the fragment length.
+func plausibleRecord(b []byte) (int, bool) {
+	if len(b) < 5 || b[1] != 3 || b[2] > 4 {
+		return 0, false
+	}
+	n := int(b[3])<<8 | int(b[4])
+	switch b[0] {
+	case RecordChangeCipherSpec:
+		return n, n == 1
+	case RecordAlert:
+		return n, n >= 2 && n <= maxCiphertext
+	case RecordApplicationData:
+		return n, n > 0 && n <= maxCiphertext
+	case RecordHandshake:
+		if n < 4 || n > maxCiphertext {
+			return 0, false
+		}
+		if len(b) >= 6 {
+			if _, known := knownHandshakeTypes[b[5]]; !known {
+				return 0, false
+			}
+		}
+		return n, true
+	}
+	return 0, false
+}
+
+var knownHandshakeTypes = map[uint8]struct{}{
+	TypeHelloRequest: {}, TypeClientHello: {}, TypeServerHello: {}, TypeNewSessionTicket: {},
+	TypeCertificate: {}, TypeServerKeyExchange: {}, TypeCertificateRequest: {}, TypeServerHelloDone: {},
+	TypeCertificateVerify: {}, TypeClientKeyExchange: {}, TypeFinished: {}, TypeCertificateStatus: {},
+}

@@ -96,6 +96,38 @@ func FuzzFindClientHello(f *testing.F) {
 		if off >= len(b) || keep > len(b) {
 			t.Fatalf("server off=%d keep=%d len=%d", off, keep, len(b))
 		}
+		off, keep = FindRecord(b)
+		if off >= len(b) || keep > len(b) || (off >= 0 && keep != 0) {
+			t.Fatalf("record off=%d keep=%d len=%d", off, keep, len(b))
+		}
 		_ = ClassifyPreamble(b, b)
 	})
+}
+
+func TestFindRecord(t *testing.T) {
+	ccs := record(RecordChangeCipherSpec, []byte{1})
+	fin := record(RecordHandshake, make([]byte, 40)) // encrypted Finished: opaque bytes
+	cke := record(RecordHandshake, message(TypeClientKeyExchange, make([]byte, 33)))
+	app := record(RecordApplicationData, make([]byte, 100))
+	tests := []struct {
+		name string
+		in   []byte
+		off  int
+	}{
+		{"tail of a lost record, then CKE and CCS", append([]byte{0x41, 0x42, 0x43}, append(cke, ccs...)...), 3},
+		{"one whole record", app, 0},
+		{"ccs then finished", append(ccs, fin...), 0},
+		{"plain text", []byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), -1},
+		{"header of a record cut short", app[:20], -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if off, _ := FindRecord(tt.in); off != tt.off {
+				t.Errorf("offset = %d, want %d", off, tt.off)
+			}
+		})
+	}
+	if _, keep := FindRecord(app[:20]); keep != 20 {
+		t.Errorf("keep = %d for a record cut short, want 20", keep)
+	}
 }

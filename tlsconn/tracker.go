@@ -182,12 +182,23 @@ func (c *conn) scan(dir tcpstream.Dir, p []byte) []byte {
 // asClient tells which role the match implies.
 func (c *conn) find(dir tcpstream.Dir, buf []byte) (off, keep int, asClient bool) {
 	if c.rolesOK {
-		if c.roleOf(dir) == client {
+		asClient = c.roleOf(dir) == client
+		if asClient {
 			off, keep = dissect.FindClientHello(buf)
-			return off, keep, true
+		} else {
+			off, keep = dissect.FindServerStart(buf)
 		}
-		off, keep = dissect.FindServerStart(buf)
-		return off, keep, false
+		if c.sides[dir^1].started && off < 0 {
+			// The other side speaks TLS but this side's first records
+			// were not captured: pick it up at any record boundary.
+			ro, rk := dissect.FindRecord(buf)
+			if ro >= 0 {
+				c.note(c.roleOf(dir), "first TLS records not captured: picked up mid-stream")
+				return ro, 0, asClient
+			}
+			keep = max(keep, rk)
+		}
+		return off, keep, asClient
 	}
 	co, ck := dissect.FindClientHello(buf)
 	so, sk := dissect.FindServerStart(buf)
