@@ -12,14 +12,14 @@ import (
 // record in b. When none is found it returns -1 and keep, the number of
 // trailing bytes that could still begin one and must be kept for the next
 // call.
-func FindClientHello(b []byte) (off, keep int) { return find(b, matchClientHello) }
+func FindClientHello(b []byte) (off, keep int) { return scan(b, matchClientHello) }
 
 // FindServerStart returns the offset of the first plausible server TLS
 // record in b: a handshake record starting with ServerHello, a plaintext
 // alert, or an SSLv2 ServerHello. keep is as for FindClientHello.
-func FindServerStart(b []byte) (off, keep int) { return find(b, matchServerStart) }
+func FindServerStart(b []byte) (off, keep int) { return scan(b, matchServerStart) }
 
-func find(b []byte, m func([]byte) match) (off, keep int) {
+func scan(b []byte, m func([]byte) match) (off, keep int) {
 	for i := 0; i < len(b); i++ {
 		switch m(b[i:]) {
 		case matchYes:
