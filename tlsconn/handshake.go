@@ -364,6 +364,40 @@ func fillClientHello(s *Summary, m *dissect.ClientHello) {
 	s.ClientKeyShareGroups = names(m.KeyShareGroups, iana.GroupName, false)
 	s.ClientSignatureAlgorithms = names(m.SignatureAlgorithms, iana.SignatureSchemeName, false)
 	s.ECH = m.ECH
+	s.ClientSignatureAlgorithmsCert = names(m.SignatureAlgorithmsCert, iana.SignatureSchemeName, false)
+	for _, f := range m.ECPointFormats {
+		s.ClientPointFormats = append(s.ClientPointFormats, iana.ECPointFormatName(f))
+	}
+	for _, mode := range m.PSKModes {
+		s.ClientPSKModes = append(s.ClientPSKModes, iana.PSKKeyExchangeModeName(mode))
+	}
+	s.ClientPSKIdentities = m.PSKIdentities
+	if m.HasSessionTicket {
+		s.ClientSessionTicketLength = ptr(len(m.SessionTicket))
+	}
+	s.ClientSessionIDLength = len(m.SessionID)
+	s.ClientRecordSizeLimit = int(m.RecordSizeLimit)
+	for _, a := range m.CompressCertificate {
+		s.ClientCompressCertificate = append(s.ClientCompressCertificate, certCompressionName(a))
+	}
+	if m.PaddingLength >= 0 {
+		s.ClientPaddingLength = ptr(m.PaddingLength)
+	}
+	s.ClientEarlyData = m.EarlyData
+}
+
+// certCompressionName names RFC 8879 certificate compression algorithms
+// (IANA's registry for them is not among the CSVs in iana/csv).
+func certCompressionName(a uint16) string {
+	switch a {
+	case 1:
+		return "zlib"
+	case 2:
+		return "brotli"
+	case 3:
+		return "zstd"
+	}
+	return fmt.Sprintf("0x%04x", a)
 }
 
 // names maps values to names, dropping GREASE values when skipGREASE is set.

@@ -45,6 +45,18 @@ type Summary struct {
 	ClientKeyShareGroups      []string `json:"client_key_share_groups,omitempty"`
 	ClientSignatureAlgorithms []string `json:"client_signature_algorithms,omitempty"`
 	ServerExtensions          []string `json:"server_extensions,omitempty"`
+	// Decoded ClientHello extensions beyond the lists above; absent when
+	// the extension was not sent.
+	ClientSignatureAlgorithmsCert []string `json:"client_signature_algorithms_cert,omitempty"`
+	ClientPointFormats            []string `json:"client_point_formats,omitempty"`
+	ClientPSKModes                []string `json:"client_psk_modes,omitempty"`
+	ClientPSKIdentities           int      `json:"client_psk_identities,omitempty"`
+	ClientSessionTicketLength     *int     `json:"client_session_ticket_length,omitempty"`
+	ClientSessionIDLength         int      `json:"client_session_id_length"`
+	ClientRecordSizeLimit         int      `json:"client_record_size_limit,omitempty"`
+	ClientCompressCertificate     []string `json:"client_compress_certificate,omitempty"`
+	ClientPaddingLength           *int     `json:"client_padding_length,omitempty"`
+	ClientEarlyData               bool     `json:"client_early_data,omitempty"`
 
 	KeyExchange     *string `json:"key_exchange"`
 	Group           *string `json:"group"`
