@@ -68,11 +68,21 @@ var extensionNames = map[uint16]string{
 
 // extensionLabel is "extension 0x002b (supported_versions)" or "extension 0x1234".
 func extensionLabel(typ uint16) string {
-	if n, ok := extensionNames[typ]; ok {
-		return fmt.Sprintf("extension 0x%04x (%s)", typ, n)
+	if l, ok := extensionLabels[typ]; ok {
+		return l
 	}
 	return fmt.Sprintf("extension 0x%04x", typ)
 }
+
+// extensionLabels is built once: labels are needed for every extension of
+// every hello, in case an error names them.
+var extensionLabels = func() map[uint16]string {
+	m := make(map[uint16]string, len(extensionNames))
+	for typ, n := range extensionNames {
+		m[typ] = fmt.Sprintf("extension 0x%04x (%s)", typ, n)
+	}
+	return m
+}()
 
 // markEmpty sets *v for an extension whose body must be empty; a non-empty body
 // is an anomaly.

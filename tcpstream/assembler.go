@@ -96,7 +96,8 @@ type Assembler struct {
 	handler    Handler
 	cfg        Config
 	conns      map[connKey]*conn
-	head, tail *conn
+	live       connList  // open connections and tombstones not yet closed
+	closed     connList  // closed connections: kept briefly for late packets
 	base       time.Time // packet time origin; times are stored as ns since base
 	baseSet    bool
 	lastFlush  int64
@@ -187,8 +188,15 @@ func (a *Assembler) reused(c *conn, srcIsA bool, seq uint32, ts time.Time) bool 
 }
 
 func (a *Assembler) open(key connKey, srcIsA bool, s, d Endpoint, ts time.Time, t int64, tcp *layers.TCP) *conn {
-	for len(a.conns) >= a.cfg.MaxConnections && a.head != nil {
-		a.remove(a.head, CloseEvicted, ts)
+	for len(a.conns) >= a.cfg.MaxConnections {
+		oldest := a.closed.head
+		if oldest == nil {
+			oldest = a.live.head
+		}
+		if oldest == nil {
+			break
+		}
+		a.remove(oldest, CloseEvicted, ts)
 	}
 	client, server, clientIsA := s, d, srcIsA
 	if (tcp.SYN && tcp.ACK) || (!tcp.SYN && s.Port < 1024 && d.Port >= 1024) {
@@ -208,14 +216,15 @@ func (a *Assembler) open(key connKey, srcIsA bool, s, d Endpoint, ts time.Time, 
 		c.flags |= fHasISN
 	}
 	a.conns[key] = c
-	a.pushTail(c)
 	r := a.handler.Open(ConnInfo{ID: a.nextID, Client: client, Server: server, SawSYN: tcp.SYN, Start: ts})
 	if r == nil {
 		c.flags |= fClosed
+		a.closed.push(c)
 		a.stats.Ignored++
 		a.stats.Tombstones++
 		return c
 	}
+	a.live.push(c)
 	c.recv = r
 	c.st = a.newState()
 	a.stats.Active++
@@ -577,7 +586,11 @@ func (a *Assembler) close(c *conn, reason CloseReason, ts time.Time) {
 		a.flushHalf(c, ServerToClient, &st.half[ServerToClient], ts)
 		a.freeState(c)
 	}
-	c.flags |= fClosed
+	if c.flags&fClosed == 0 {
+		a.live.unlink(c)
+		c.flags |= fClosed
+		a.closed.push(c)
+	}
 	if r := c.recv; r != nil {
 		c.recv = nil
 		a.stats.Closed[reason]++
@@ -588,7 +601,7 @@ func (a *Assembler) close(c *conn, reason CloseReason, ts time.Time) {
 // remove closes c if needed and forgets it.
 func (a *Assembler) remove(c *conn, reason CloseReason, ts time.Time) {
 	a.close(c, reason, ts)
-	a.unlink(c)
+	a.closed.unlink(c)
 	delete(a.conns, c.key)
 	a.stats.Tombstones--
 }
@@ -616,18 +629,29 @@ func (a *Assembler) freeState(c *conn) {
 }
 
 // FlushIdle closes connections and expires tombstones that have seen no
-// packet for longer than Config.IdleTimeout before now (packet time).
+// packet for longer than Config.IdleTimeout before now (packet time);
+// closed connections are forgotten sooner (closedLinger).
 // Segment also does this itself as packet time advances.
 func (a *Assembler) FlushIdle(now time.Time) {
-	if a.head == nil {
+	if a.live.head == nil && a.closed.head == nil {
 		return
 	}
 	a.flushIdle(a.rel(now))
 }
 
+// closedLinger is how long a closed connection is remembered, so that late
+// retransmissions and ACKs are recognised instead of opening a new
+// connection. It is short so that memory follows the connection rate, not
+// the rate times the idle timeout.
+const closedLinger = 10 * time.Second
+
 func (a *Assembler) flushIdle(t int64) {
 	cut := t - int64(a.cfg.IdleTimeout)
-	for c := a.head; c != nil && c.last < cut; c = a.head {
+	for c := a.live.head; c != nil && c.last < cut; c = a.live.head {
+		a.remove(c, CloseIdle, a.timeOf(c.last))
+	}
+	cut = t - int64(min(closedLinger, a.cfg.IdleTimeout))
+	for c := a.closed.head; c != nil && c.last < cut; c = a.closed.head {
 		a.remove(c, CloseIdle, a.timeOf(c.last))
 	}
 }
@@ -636,34 +660,38 @@ func (a *Assembler) flushIdle(t int64) {
 // (holes become Gaps) and is closed with CloseEndOfInput; all tombstones are
 // dropped. The Assembler can be used again afterwards.
 func (a *Assembler) FlushAll() {
-	for c := a.head; c != nil; c = a.head {
+	for c := a.live.head; c != nil; c = a.live.head {
+		a.remove(c, CloseEndOfInput, a.timeOf(c.last))
+	}
+	for c := a.closed.head; c != nil; c = a.closed.head {
 		a.remove(c, CloseEndOfInput, a.timeOf(c.last))
 	}
 	a.conns = make(map[connKey]*conn)
 }
 
-// Activity list (least recently active first).
+// connList is a list of connections, least recently active first.
+type connList struct{ head, tail *conn }
 
-func (a *Assembler) pushTail(c *conn) {
-	c.prev, c.next = a.tail, nil
-	if a.tail != nil {
-		a.tail.next = c
+func (l *connList) push(c *conn) {
+	c.prev, c.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = c
 	} else {
-		a.head = c
+		l.head = c
 	}
-	a.tail = c
+	l.tail = c
 }
 
-func (a *Assembler) unlink(c *conn) {
+func (l *connList) unlink(c *conn) {
 	if c.prev != nil {
 		c.prev.next = c.next
 	} else {
-		a.head = c.next
+		l.head = c.next
 	}
 	if c.next != nil {
 		c.next.prev = c.prev
 	} else {
-		a.tail = c.prev
+		l.tail = c.prev
 	}
 	c.prev, c.next = nil, nil
 }
@@ -672,9 +700,13 @@ func (a *Assembler) touch(c *conn, t int64) {
 	if t > c.last {
 		c.last = t
 	}
-	if a.tail != c {
-		a.unlink(c)
-		a.pushTail(c)
+	l := &a.live
+	if c.flags&fClosed != 0 {
+		l = &a.closed
+	}
+	if l.tail != c {
+		l.unlink(c)
+		l.push(c)
 	}
 }
 

@@ -615,3 +615,37 @@ func TestUnwantedConnectionClosedByRST(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestClosedConnectionsForgottenSooner: a closed connection lingers only
+// closedLinger (for late retransmissions), not the whole idle timeout, so
+// memory follows the connection rate; open connections keep IdleTimeout.
+func TestClosedConnectionsForgottenSooner(t *testing.T) {
+	h := &handler{}
+	a := NewAssembler(h, Config{IdleTimeout: time.Minute})
+	other := Endpoint{netip.MustParseAddr("10.9.9.9"), 41000}
+	feed(a, cli, srv, cat(handshake(ci, si), []seg{{from: 'c', flags: "A", seq: 1001, data: "ab"}})) // stays open
+	feed(a, other, srv, cat(handshake(1, 2), finBoth(2, 3)))                                         // closes at t0
+	if st := a.Stats(); st.Tombstones != 1 || st.Active != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	a.FlushIdle(t0.Add(closedLinger / 2))
+	if st := a.Stats(); st.Tombstones != 1 {
+		t.Fatalf("closed connection forgotten before closedLinger: %+v", st)
+	}
+	a.FlushIdle(t0.Add(closedLinger + time.Second))
+	if st := a.Stats(); st.Tombstones != 0 || st.Active != 1 {
+		t.Fatalf("after closedLinger: %+v", st)
+	}
+	if h.conns[0].closes != 0 {
+		t.Fatal("open connection closed before its idle timeout")
+	}
+	// Eviction takes closed connections before open ones.
+	b := NewAssembler(&handler{}, Config{MaxConnections: 2})
+	feed(b, cli, srv, handshake(ci, si))                     // open, older
+	feed(b, other, srv, cat(handshake(1, 2), finBoth(2, 3))) // closed, newer
+	third := Endpoint{netip.MustParseAddr("10.8.8.8"), 42000}
+	feed(b, third, srv, []seg{{from: 'c', flags: "S", seq: 5}})
+	if st := b.Stats(); st.Active != 2 || st.Tombstones != 0 {
+		t.Errorf("eviction removed an open connection before a closed one: %+v", st)
+	}
+}

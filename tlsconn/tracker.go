@@ -201,12 +201,20 @@ func (c *conn) find(dir tcpstream.Dir, buf []byte) (off, keep int, asClient bool
 		return off, keep, asClient
 	}
 	co, ck := dissect.FindClientHello(buf)
-	so, sk := dissect.FindServerStart(buf)
+	if co == 0 {
+		return 0, 0, true // the common case: TLS from the first byte
+	}
+	// A server start before the ClientHello decides the roles instead.
+	limit := buf
+	if co > 0 {
+		limit = buf[:co]
+	}
+	so, sk := dissect.FindServerStart(limit)
 	switch {
-	case co >= 0 && (so < 0 || co <= so):
-		return co, 0, true
 	case so >= 0:
 		return so, 0, false
+	case co > 0:
+		return co, 0, true
 	}
 	return -1, max(ck, sk), false
 }
