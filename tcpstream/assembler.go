@@ -110,7 +110,8 @@ type Assembler struct {
 // NewAssembler returns an Assembler that opens connections through h.
 func NewAssembler(h Handler, cfg Config) *Assembler {
 	cfg = cfg.withDefaults()
-	every := int64(cfg.IdleTimeout / 8)
+	// Flush often enough for the shorter of the two expiries.
+	every := int64(min(cfg.IdleTimeout, closedLinger) / 8)
 	if every <= 0 {
 		every = 1
 	}
