@@ -127,14 +127,9 @@ func ParseServerKeyExchange(body []byte, kx KeyExchange, version uint16) (*Serve
 		if kx == KeyExchangeECDH {
 			r.note("", 0, "ServerKeyExchange with static ECDH key exchange")
 		}
-		if err := m.readECParams(r); err != nil {
+		if err := m.readECDHParams(r); err != nil {
 			return m, err
 		}
-		var point []byte
-		if err := r.vecBytes("point", 1, &point); err != nil {
-			return m, err
-		}
-		m.PublicKeyLength = len(point)
 		signed = kx != KeyExchangeECDHAnon
 	case KeyExchangePSK, KeyExchangeRSAPSK, KeyExchangeDHEPSK, KeyExchangeECDHEPSK:
 		if err := r.vecBytes("psk_identity_hint", 2, &m.PSKIdentityHint); err != nil {
@@ -146,14 +141,9 @@ func ParseServerKeyExchange(body []byte, kx KeyExchange, version uint16) (*Serve
 				return m, err
 			}
 		case KeyExchangeECDHEPSK:
-			if err := m.readECParams(r); err != nil {
+			if err := m.readECDHParams(r); err != nil {
 				return m, err
 			}
-			var point []byte
-			if err := r.vecBytes("point", 1, &point); err != nil {
-				return m, err
-			}
-			m.PublicKeyLength = len(point)
 		}
 	case KeyExchangeSRP:
 		var n, g, salt, b []byte
@@ -243,6 +233,19 @@ func (m *ServerKeyExchange) readDHParams(r *reader) error {
 
 // readECParams reads ECParameters (RFC 4492 §5.4; explicit curves were
 // deprecated by RFC 8422 but are read so the point after them can be found).
+// readECDHParams reads ServerECDHParams: the curve, then the public point.
+func (m *ServerKeyExchange) readECDHParams(r *reader) error {
+	if err := m.readECParams(r); err != nil {
+		return err
+	}
+	var point []byte
+	if err := r.vecBytes("point", 1, &point); err != nil {
+		return err
+	}
+	m.PublicKeyLength = len(point)
+	return nil
+}
+
 func (m *ServerKeyExchange) readECParams(r *reader) error {
 	start := r.off()
 	if err := r.u8("curve_type", &m.CurveType); err != nil {
