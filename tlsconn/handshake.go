@@ -603,6 +603,9 @@ func (h *handshake) summarize() *Summary {
 	if s.Warnings == nil {
 		s.Warnings = []string{}
 	}
+	if s.Findings == nil {
+		s.Findings = []Finding{}
+	}
 	return s
 }
 

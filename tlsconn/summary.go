@@ -71,16 +71,32 @@ type Summary struct {
 	OCSPStapled     bool    `json:"ocsp_stapled,omitempty"`
 	ECH             bool    `json:"ech,omitempty"`
 
-	ClientCertRequested *bool                   `json:"client_cert_requested"`
-	ClientCertRequest   *CertRequest            `json:"client_cert_request,omitempty"`
-	ClientCertSent      *bool                   `json:"client_cert_sent"`
-	ServerCertificates  []*certinfo.Certificate `json:"server_certificates"`
-	ClientCertificates  []*certinfo.Certificate `json:"client_certificates"`
+	// Fingerprints of the first ClientHello and of the ServerHello
+	// (package fingerprint); ClientHellos lists every ClientHello's when
+	// there was more than one (HelloRetryRequest).
+	JA3          string       `json:"ja3,omitempty"`
+	JA3String    string       `json:"ja3_string,omitempty"`
+	JA4          string       `json:"ja4,omitempty"`
+	JA4R         string       `json:"ja4_r,omitempty"`
+	JA3S         string       `json:"ja3s,omitempty"`
+	JA3SString   string       `json:"ja3s_string,omitempty"`
+	ClientHellos []HelloPrint `json:"client_hellos,omitempty"`
 
-	Alerts      []Alert  `json:"alerts"`
-	Established bool     `json:"established"`
-	History     string   `json:"history"`
-	Warnings    []string `json:"warnings"`
+	ClientCertRequested *bool `json:"client_cert_requested"`
+	// ClientCertInferred is a TLS 1.3 guess from encrypted record sizes,
+	// never mixed into ClientCertRequested/ClientCertSent.
+	ClientCertInferred *CertInference          `json:"client_cert_inferred,omitempty"`
+	ClientCertRequest  *CertRequest            `json:"client_cert_request,omitempty"`
+	ClientCertSent     *bool                   `json:"client_cert_sent"`
+	ServerCertificates []*certinfo.Certificate `json:"server_certificates"`
+	ClientCertificates []*certinfo.Certificate `json:"client_certificates"`
+
+	Alerts []Alert `json:"alerts"`
+	// Findings are filled by package findings from the rest of the Summary.
+	Findings    []Finding `json:"findings"`
+	Established bool      `json:"established"`
+	History     string    `json:"history"`
+	Warnings    []string  `json:"warnings"`
 }
 
 // CertRequest is what a TLS 1.2-or-earlier CertificateRequest asked for.
@@ -88,6 +104,31 @@ type CertRequest struct {
 	CertificateTypes       []string `json:"certificate_types"`
 	SignatureAlgorithms    []string `json:"signature_algorithms,omitempty"`
 	CertificateAuthorities []string `json:"certificate_authorities"`
+}
+
+// HelloPrint holds the fingerprints of one ClientHello.
+type HelloPrint struct {
+	JA3       string `json:"ja3"`
+	JA3String string `json:"ja3_string"`
+	JA4       string `json:"ja4"`
+	JA4R      string `json:"ja4_r"`
+}
+
+// CertInference is what the sizes of a TLS 1.3 client's encrypted records
+// suggest about client authentication. Reason says what was measured.
+type CertInference struct {
+	Requested *bool  `json:"requested"`
+	Sent      *bool  `json:"sent"`
+	Reason    string `json:"reason"`
+}
+
+// Finding is one notable property of a connection: a stable ID (documented
+// in the README, relied on by policies), a severity ("info", "low",
+// "medium", "high") and a one-line text.
+type Finding struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Text     string `json:"text"`
 }
 
 // Alert is one alert record. Level and Description are "encrypted" when the
