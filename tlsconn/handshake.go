@@ -6,6 +6,7 @@ import (
 
 	"github.com/tlsinspect/tlsinspect/certinfo"
 	"github.com/tlsinspect/tlsinspect/dissect"
+	"github.com/tlsinspect/tlsinspect/fingerprint"
 	"github.com/tlsinspect/tlsinspect/iana"
 )
 
@@ -31,6 +32,13 @@ type handshake struct {
 	enc13    [2]int  // TLS 1.3: encrypted records after ServerHello
 	client13 bool    // TLS 1.3: client sent a record that is not an alert
 	appData  [2]bool
+
+	// TLS 1.3 client-certificate inference (inference.go): sizes of the
+	// client's records after the server's first encrypted record, and the
+	// verdict once the client's flight is known.
+	flight13  []int
+	inferred  *CertInference
+	inferDone bool
 
 	serverCert   bool
 	serverDone   bool
@@ -114,7 +122,8 @@ func (h *handshake) encrypted(r role) bool {
 	case h.tls13() && r == server:
 		return h.enc13[server] > 0
 	case h.tls13():
-		return h.client13
+		// The client's part includes the flight the inference measures.
+		return h.client13 && h.inferDone
 	case h.sh != nil:
 		return h.finished[r]
 	}
@@ -172,6 +181,9 @@ func (c *conn) event(r role, ev dissect.Event) {
 			h.enc13[r]++
 			if r == client && ev.RecordLength != aeadAlertLen && h.enc13[server] > 0 {
 				h.client13 = true
+			}
+			if r == client && h.enc13[server] > 0 {
+				h.clientRecord13(ev.RecordLength)
 			}
 			if h.enc13[r] == 1 {
 				h.mark(r, 'D')
@@ -327,6 +339,7 @@ func (c *conn) clientHello(m *dissect.ClientHello, err error) {
 	for _, a := range m.Anomalies {
 		h.warn("ClientHello: " + a)
 	}
+	h.fingerprintClientHello(m, err)
 	switch {
 	case h.ch == nil:
 		h.ch = m
@@ -339,6 +352,28 @@ func (c *conn) clientHello(m *dissect.ClientHello, err error) {
 	default:
 		h.warn("client sent another ClientHello before the server answered")
 	}
+}
+
+// fingerprintClientHello records JA3 and JA4 of a ClientHello: the first
+// one's in the top-level fields, every one's in ClientHellos once there are
+// two (after a HelloRetryRequest). A hello that could not be read whole
+// gets empty fingerprints; one with only a malformed extension body is
+// still fingerprinted (fingerprint.Framed).
+func (h *handshake) fingerprintClientHello(m *dissect.ClientHello, err error) {
+	var p HelloPrint
+	if err == nil || !m.SSLv2 && fingerprint.Framed(m.Raw) {
+		p.JA3, p.JA3String = fingerprint.JA3(m)
+		p.JA4, p.JA4R = fingerprint.JA4(m, 't')
+	}
+	s := h.s
+	if h.clientHellos == 1 {
+		s.JA3, s.JA3String, s.JA4, s.JA4R = p.JA3, p.JA3String, p.JA4, p.JA4R
+		return
+	}
+	if len(s.ClientHellos) == 0 {
+		s.ClientHellos = []HelloPrint{{JA3: s.JA3, JA3String: s.JA3String, JA4: s.JA4, JA4R: s.JA4R}}
+	}
+	s.ClientHellos = append(s.ClientHellos, p)
 }
 
 func fillClientHello(s *Summary, m *dissect.ClientHello) {
@@ -446,6 +481,9 @@ func (c *conn) serverHello(m *dissect.ServerHello, err error) {
 	h.sh = m
 	h.version = m.NegotiatedVersion()
 	s := h.s
+	if err == nil {
+		s.JA3S, s.JA3SString = fingerprint.JA3S(m)
+	}
 	s.Version = ptr(iana.VersionName(h.version))
 	s.VersionID = ptr(int(h.version))
 	s.CipherSuite = ptr(iana.CipherSuiteName(m.CipherSuite))
@@ -537,7 +575,10 @@ func (h *handshake) summarize() *Summary {
 	case h.sh == nil:
 		// The server's answer was not seen: nothing is known.
 	case h.tls13():
-		// CertificateRequest and Certificate are encrypted in TLS 1.3.
+		// CertificateRequest and Certificate are encrypted in TLS 1.3:
+		// ClientCertRequested/ClientCertSent stay unknown; the size-based
+		// guess goes in its own field.
+		s.ClientCertInferred = h.inference13()
 		s.Resumed = ptr(h.sh.HasPreSharedKey)
 		if h.sh.HasPreSharedKey {
 			s.Resumption = ptr("psk")
