@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tlsinspect/tlsinspect/capture"
+	"github.com/tlsinspect/tlsinspect/findings"
 	"github.com/tlsinspect/tlsinspect/packet"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
@@ -56,7 +57,11 @@ type Source interface {
 // else the source's error; everything read before it has been reported.
 func Run(src Source, cfg Config, emit func(*tlsconn.Summary)) (Counts, error) {
 	var c Counts
-	tracker := tlsconn.NewTracker(tlsconn.Config{MaxMessage: cfg.MaxMessage, ScanLimit: cfg.ScanLimit}, emit)
+	withFindings := func(s *tlsconn.Summary) {
+		s.Findings = findings.Check(s) // never nil
+		emit(s)
+	}
+	tracker := tlsconn.NewTracker(tlsconn.Config{MaxMessage: cfg.MaxMessage, ScanLimit: cfg.ScanLimit}, withFindings)
 	asm := tcpstream.NewAssembler(tracker, tcpstream.Config{MaxBufferedPerDir: cfg.MaxBuffer, IdleTimeout: cfg.IdleTimeout})
 	dec := packet.NewDecoder()
 	var readErr error

@@ -1,0 +1,96 @@
+package findings
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/tlsinspect/tlsinspect/tlsconn"
+)
+
+// checkName compares the SNI with the server's leaf certificate: its DNS
+// SANs, its IP SANs when the SNI is an IP address (which RFC 6066 does not
+// allow, but some clients send), or its subject CN when it has no SANs.
+func checkName(b *builder, s *tlsconn.Summary) {
+	if s.SNI == nil || *s.SNI == "" || len(s.ServerCertificates) == 0 || s.ServerCertificates[0] == nil {
+		return
+	}
+	sni, leaf := *s.SNI, s.ServerCertificates[0]
+	noSANs := len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0
+	var names []string
+	switch {
+	case !noSANs:
+		names = append(append(names, leaf.DNSNames...), leaf.IPAddresses...)
+	case leaf.SubjectCN != "":
+		names = []string{leaf.SubjectCN}
+	case leaf.ParseError != "":
+		return // cert-unparsable says why nothing could be read
+	default:
+		b.add("cert-name-mismatch", fmt.Sprintf("SNI %s: leaf certificate has no DNS name, IP address or CN", quote(sni)))
+		return
+	}
+	if ip, err := netip.ParseAddr(sni); err == nil {
+		cands := leaf.IPAddresses
+		if noSANs {
+			cands = names
+		}
+		for _, c := range cands {
+			if cip, err := netip.ParseAddr(c); err == nil && cip.Unmap() == ip.Unmap() {
+				return
+			}
+		}
+	} else {
+		cands := leaf.DNSNames
+		if noSANs {
+			cands = names
+		}
+		for _, c := range cands {
+			if MatchHostname(c, sni) {
+				return
+			}
+		}
+	}
+	b.add("cert-name-mismatch", fmt.Sprintf("SNI %s does not match leaf certificate names %s", quote(sni), list(names)))
+}
+
+// MatchHostname reports whether host matches the certificate name pattern
+// under RFC 6125 §6.4 as browsers apply it (and RFC 9525 requires): ASCII
+// case-insensitive, a trailing dot ignored, and a wildcard only as the
+// whole left-most label of a pattern with at least two labels, matching
+// exactly one non-empty label ("*.example.com" matches "a.example.com",
+// not "example.com" nor "a.b.example.com"). Partial wildcards ("f*.com")
+// match nothing.
+func MatchHostname(pattern, host string) bool {
+	pattern = strings.TrimSuffix(asciiLower(pattern), ".")
+	host = strings.TrimSuffix(asciiLower(host), ".")
+	if pattern == "" || host == "" || strings.Contains(host, "*") {
+		return false
+	}
+	pl, hl := strings.Split(pattern, "."), strings.Split(host, ".")
+	if len(pl) != len(hl) {
+		return false
+	}
+	for i := range pl {
+		if hl[i] == "" || pl[i] == "" {
+			return false
+		}
+		if i == 0 && pl[0] == "*" && len(pl) >= 2 {
+			continue
+		}
+		if pl[i] != hl[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiLower folds only A-Z: Unicode case folding could let a non-ASCII
+// name (e.g. the Kelvin sign) match an ASCII one.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
