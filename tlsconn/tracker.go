@@ -241,7 +241,7 @@ func (c *conn) feed(dir tcpstream.Dir, p []byte) {
 		c.lost(r)
 		c.note(r, err.Error())
 	}
-	if c.hs != nil && !c.hs.emitted && c.hs.established() {
+	if c.hs != nil && !c.hs.emitted && c.hs.complete() {
 		c.finish()
 		c.done = true
 	}

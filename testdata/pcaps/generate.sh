@@ -6,7 +6,7 @@
 #   sudo bash testdata/pcaps/generate.sh tls13-go   # only the named ones
 #
 # Needs root (network namespaces, tcpdump), Go, and the Debian packages
-# tcpdump tshark openssl curl ethtool iproute2 jq.
+# tcpdump tshark openssl curl ethtool iproute2 jq gnutls-bin.
 #
 # Every scenario runs inside its own new network namespace (unshare -n; the VLAN
 # one in two `ip netns` namespaces joined by a veth pair) whose loopback gets
@@ -401,12 +401,203 @@ sc_vlan-go() {
 	write_truth vlan-go "TLS 1.2 between two network namespaces over a veth pair (192.0.2.1 -> 192.0.2.2, documentation range, real MAC addresses); every Ethernet frame carries an 802.1Q tag for VLAN 100" "$GO_STACK" "$GO_STACK" "$extra"
 }
 
+# ------------------------------------------------ TLS 1.3 client-auth matrix ---
+# tls13-clientauth-{go,openssl,gnutls}-{none,cert,empty}: the client stack in the
+# name, against a server that does not ask for a client certificate (none), asks
+# for one without requiring it and gets one (cert), or asks and gets an empty
+# Certificate message (empty). The servers only request (Go RequestClientCert,
+# s_server -verify 1, gnutls-serv's default request mode), so the handshake
+# succeeds either way. Every truth line says what that endpoint saw:
+# client_cert_requested / client_cert_sent, from tlspeer, from the decrypted
+# handshake messages OpenSSL prints with -msg, or from gnutls-cli/gnutls-serv's
+# log ("Server has requested a certificate.", "Successfully sent N
+# certificate(s)", "Got a certificate list of N certificates").
+
+GNUTLS_STACK="GnuTLS $(gnutls-cli --version 2>/dev/null | head -1 | awk '{print $NF}')"
+
+# ca_srv_go PORT AUTH: tlspeer server (AUTH none|request) in the background.
+ca_srv_go() {
+	local port=$1 auth=$2
+	# shellcheck disable=SC2046
+	timeout $TO "$PEER" -mode server -addr "127.0.0.1:$port" -ready "$T/ready" -out "$T/server.raw.jsonl" \
+		$(srv_ec) -client-auth "$auth" &
+	SRV_PID=$!
+	SRV_KIND=go SRV_AUTH=$auth
+	wait_file "$T/ready"
+}
+
+# ca_srv_openssl PORT AUTH: s_server -www -msg (-verify 1 when AUTH=request).
+ca_srv_openssl() {
+	local port=$1 auth=$2 vflags=""
+	[[ $auth == request ]] && vflags="-verify 1 -CAfile $PKI/ca.pem"
+	# shellcheck disable=SC2086
+	timeout $TO openssl s_server -accept "127.0.0.1:$port" -naccept 1 -www -msg \
+		-cert "$PKI/server.pem" -key "$PKI/server.key" -cert_chain "$PKI/inter.pem" $vflags \
+		>"$T/s_server.log" 2>&1 </dev/null &
+	SRV_PID=$!
+	SRV_KIND=openssl SRV_AUTH=$auth
+	wait_port "$port"
+}
+
+# ca_srv_gnutls PORT AUTH: gnutls-serv --http (it requests a client
+# certificate unless -a; it serves until killed).
+ca_srv_gnutls() {
+	local port=$1 auth=$2 aflag=""
+	[[ $auth == none ]] && aflag="-a"
+	# shellcheck disable=SC2086
+	timeout $TO gnutls-serv --http -p "$port" $aflag \
+		--x509certfile "$PKI/server-ec-chain.pem" --x509keyfile "$PKI/server-ec.key" \
+		>"$T/gnutls-serv.log" 2>&1 </dev/null &
+	SRV_PID=$!
+	SRV_KIND=gnutls SRV_AUTH=$auth
+	wait_port "$port"
+}
+
+# ossl_msg_cert LOG DIR: from an OpenSSL -msg transcript, the JSON fields
+# client_cert_requested/client_cert_sent; DIR is the arrow of messages from
+# the client (">>>" in s_client's log, "<<<" in s_server's).
+ossl_msg_cert() {
+	local f=$1 out=$2 in req len
+	in='<<<'
+	[[ $out == '<<<' ]] && in='>>>'
+	req=false
+	grep -qE "^$in TLS 1\.3, Handshake \[length [0-9a-f]+\], CertificateRequest" "$f" && req=true
+	len=$(sed -nE "s/^$out TLS 1\.3, Handshake \[length ([0-9a-f]+)\], Certificate$/\1/p" "$f" | head -1)
+	# The length printed is the whole message: 0008 is an empty Certificate.
+	[[ -n $len ]] && len=$((16#$len))
+	jq -cn --argjson req "$req" --argjson len "${len:-null}" '{client_cert_requested: $req,
+		client_cert_sent: ($len != null and $len > 8), client_certificate_message_length: $len}'
+}
+
+# ca_srv_stop: wait for (or stop) the server and write its truth line.
+ca_srv_stop() {
+	case $SRV_KIND in
+	go)
+		wait "$SRV_PID" || true
+		jq -c --argjson req "$([[ $SRV_AUTH == request ]] && echo true || echo false)" \
+			'. + {client_cert_requested: $req, client_cert_requested_from: "server configuration (-client-auth)"}' \
+			"$T/server.raw.jsonl" >>"$T/server.jsonl"
+		;;
+	openssl)
+		wait "$SRV_PID" || true
+		ossl_msg_cert "$T/s_server.log" '<<<' | jq -c --arg stack "$OPENSSL_STACK s_server -www -msg$([[ $SRV_AUTH == request ]] && echo ' -verify 1')" \
+			'{role: "server", stack: $stack, conn: 1} + .' >>"$T/server.jsonl"
+		;;
+	gnutls)
+		sleep 0.3
+		kill "$SRV_PID" 2>/dev/null || true
+		wait "$SRV_PID" || true
+		local n
+		n=$(sed -n 's/^- Got a certificate list of \([0-9]*\) certificate.*/\1/p' "$T/gnutls-serv.log" | head -1)
+		jq -cn --arg stack "$GNUTLS_STACK gnutls-serv --http$([[ $SRV_AUTH == none ]] && echo ' -a')" \
+			--argjson req "$([[ $SRV_AUTH == request ]] && echo true || echo false)" --argjson n "${n:-0}" \
+			--arg desc "$(sed -n 's/^- Description: //p' "$T/gnutls-serv.log" | head -1)" '{
+			role: "server", stack: $stack, conn: 1, description: $desc,
+			client_cert_requested: $req, client_cert_requested_from: "server configuration (gnutls-serv requests unless -a)",
+			client_cert_sent: ($n > 0), peer_cert_count: $n}' >>"$T/server.jsonl"
+		;;
+	esac
+}
+
+# ca_cli_go PORT CERT: tlspeer client, with the client certificate when CERT=cert.
+ca_cli_go() {
+	local port=$1 cflags
+	cflags="$(cli_ca)"
+	[[ $2 == cert ]] && cflags="$cflags -cert $PKI/client-chain.pem -key $PKI/client.key"
+	# shellcheck disable=SC2086
+	timeout $TO "$PEER" -mode client -addr "127.0.0.1:$port" -out "$T/client.jsonl" $cflags || true
+}
+
+# ca_cli_openssl PORT CERT: s_client -msg (with -cert/-key when CERT=cert).
+ca_cli_openssl() {
+	local port=$1 cflags=""
+	[[ $2 == cert ]] && cflags="-cert $PKI/client.pem -key $PKI/client.key -cert_chain $PKI/inter.pem"
+	# shellcheck disable=SC2086
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout $TO openssl s_client -connect "127.0.0.1:$port" \
+		-servername server.test -CAfile "$PKI/ca.pem" -ign_eof -msg $cflags >"$T/s_client.log" 2>&1 || true
+	awk '/^HTTP\/1\.0 200/ {exit} {print}' "$T/s_client.log" >"$T/s_client.log.client"
+	jq -cn --argjson a "$(ossl_fields "$T/s_client.log.client")" --argjson b "$(ossl_msg_cert "$T/s_client.log.client" '>>>')" \
+		'{role: "client", stack: "openssl s_client -msg", conn: 1} + $a + $b' >>"$T/client.jsonl"
+}
+
+# ca_cli_gnutls PORT CERT: gnutls-cli (with --x509certfile/--x509keyfile when CERT=cert).
+ca_cli_gnutls() {
+	local port=$1 cflags=""
+	[[ $2 == cert ]] && cflags="--x509certfile $PKI/client-chain.pem --x509keyfile $PKI/client.key"
+	# shellcheck disable=SC2086
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout $TO gnutls-cli 127.0.0.1 -p "$port" --sni-hostname server.test \
+		--verify-hostname server.test --x509cafile "$PKI/ca.pem" $cflags >"$T/gnutls-cli.log" 2>&1 || true
+	local n desc
+	n=$(sed -n 's/^- Successfully sent \([0-9]*\) certificate.*/\1/p' "$T/gnutls-cli.log" | head -1)
+	desc=$(sed -n 's/^- Description: //p' "$T/gnutls-cli.log" | head -1)
+	jq -cn --arg stack "$GNUTLS_STACK gnutls-cli" --arg desc "$desc" --argjson n "${n:-0}" \
+		--argjson req "$(grep -q '^- Server has requested a certificate\.' "$T/gnutls-cli.log" && echo true || echo false)" \
+		--arg err "$(grep -E '^\*\*\* ' "$T/gnutls-cli.log" | grep -v 'Fatal error: The TLS connection was non-properly terminated' | head -2 | paste -sd ';' || true)" '{
+		role: "client", stack: $stack, conn: 1, description: $desc,
+		version: ($desc | capture("^\\((?<v>TLS1\\.[0-9])") | .v | sub("TLS"; "TLS ")),
+		client_cert_requested: $req, client_cert_sent: ($n > 0), client_certs_sent: $n, error: $err
+	} | with_entries(select(.value != ""))' >>"$T/client.jsonl"
+}
+
+# clientauth_scenario NAME PORT CLIENT CERT SERVER AUTH DESCRIPTION
+clientauth_scenario() {
+	local name=$1 port=$2 cli=$3 cert=$4 srv=$5 auth=$6 desc=$7 cstack sstack
+	cap_start "$T/$name.pcap" lo tcp port "$port"
+	"ca_srv_$srv" "$port" "$auth"
+	"ca_cli_$cli" "$port" "$cert"
+	ca_srv_stop
+	cap_stop
+	case $cli in go) cstack=$GO_STACK ;; openssl) cstack="$OPENSSL_STACK s_client" ;; gnutls) cstack="$GNUTLS_STACK gnutls-cli" ;; esac
+	case $srv in go) sstack=$GO_STACK ;; openssl) sstack="$OPENSSL_STACK s_server -www" ;; gnutls) sstack="$GNUTLS_STACK gnutls-serv --http" ;; esac
+	write_truth "$name" "$desc" "$cstack" "$sstack"
+}
+
+sc_tls13-clientauth-go-none() {
+	clientauth_scenario tls13-clientauth-go-none 44335 go none go none \
+		"TLS 1.3, Go client, Go server that does not request a client certificate: client flight is Finished only"
+}
+sc_tls13-clientauth-go-cert() {
+	clientauth_scenario tls13-clientauth-go-cert 44336 go cert go request \
+		"TLS 1.3, Go server requests a client certificate (RequestClientCert), Go client sends one (ECDSA leaf + intermediate): Certificate + CertificateVerify + Finished"
+}
+sc_tls13-clientauth-go-empty() {
+	clientauth_scenario tls13-clientauth-go-empty 44337 go none go request \
+		"TLS 1.3, Go server requests a client certificate (RequestClientCert), Go client has none: empty Certificate + Finished; handshake succeeds"
+}
+sc_tls13-clientauth-openssl-none() {
+	clientauth_scenario tls13-clientauth-openssl-none 44338 openssl none gnutls none \
+		"TLS 1.3, openssl s_client against gnutls-serv -a (no CertificateRequest): client flight is Finished only"
+}
+sc_tls13-clientauth-openssl-cert() {
+	clientauth_scenario tls13-clientauth-openssl-cert 44339 openssl cert openssl request \
+		"TLS 1.3, openssl s_server -verify 1 requests a client certificate, s_client sends one (-cert/-key/-cert_chain): Certificate + CertificateVerify + Finished"
+}
+sc_tls13-clientauth-openssl-empty() {
+	clientauth_scenario tls13-clientauth-openssl-empty 44340 openssl none go request \
+		"TLS 1.3, Go server requests a client certificate (RequestClientCert), openssl s_client has none: empty Certificate + Finished; handshake succeeds"
+}
+sc_tls13-clientauth-gnutls-none() {
+	clientauth_scenario tls13-clientauth-gnutls-none 44341 gnutls none openssl none \
+		"TLS 1.3, gnutls-cli against openssl s_server without -verify (no CertificateRequest): client flight is Finished only"
+}
+sc_tls13-clientauth-gnutls-cert() {
+	clientauth_scenario tls13-clientauth-gnutls-cert 44342 gnutls cert go request \
+		"TLS 1.3, Go server requests a client certificate (RequestClientCert), gnutls-cli sends one (--x509certfile/--x509keyfile): Certificate + CertificateVerify + Finished"
+}
+sc_tls13-clientauth-gnutls-empty() {
+	clientauth_scenario tls13-clientauth-gnutls-empty 44343 gnutls none gnutls request \
+		"TLS 1.3, gnutls-serv requests a client certificate (its default), gnutls-cli has none: empty Certificate + Finished; handshake succeeds"
+}
+
 ALL=(
 	tls10-openssl tls11-openssl tls12-ecdhe-go tls13-go tls12-rsa-kx-openssl tls12-dhe-openssl
 	tls13-curl-openssl tls13-hrr-go tls12-mtls-go tls12-certreq-empty-go tls13-mtls-go
 	alert-protocol-version-go alert-handshake-failure-openssl
 	tls12-sessionid-openssl tls12-ticket-go tls13-psk-go alpn-h2-go alpn-h2-tls12-go nosni-go ipv6-go
 	longchain-go split-clienthello-go sll2-go vlan-go reorder-retrans-go
+	tls13-clientauth-go-none tls13-clientauth-go-cert tls13-clientauth-go-empty
+	tls13-clientauth-openssl-none tls13-clientauth-openssl-cert tls13-clientauth-openssl-empty
+	tls13-clientauth-gnutls-none tls13-clientauth-gnutls-cert tls13-clientauth-gnutls-empty
 )
 
 # ------------------------------------------------------------------- inner ---
@@ -507,9 +698,9 @@ if [[ $(id -u) != 0 ]]; then
 fi
 # sudo's secure_path usually lacks Go; look in the usual places.
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin:/usr/lib/go/bin
-for tool in go tcpdump tshark editcap capinfos openssl curl ethtool ip ss jq unshare timeout; do
+for tool in go tcpdump tshark editcap capinfos openssl curl gnutls-cli gnutls-serv ethtool ip ss jq unshare timeout; do
 	command -v "$tool" >/dev/null || {
-		echo "generate.sh: missing $tool (apt-get install tcpdump tshark openssl curl ethtool iproute2 jq)" >&2
+		echo "generate.sh: missing $tool (apt-get install tcpdump tshark openssl curl gnutls-bin ethtool iproute2 jq)" >&2
 		exit 1
 	}
 done
