@@ -76,16 +76,21 @@ const (
 
 // Table collects rows and draws them when closed.
 type Table struct {
-	w    io.Writer
-	rows [][]string
+	w     io.Writer
+	color bool
+	rows  [][]string
 }
 
 // NewTable returns a table writer.
 func NewTable(w io.Writer) *Table { return &Table{w: w} }
 
+// NewColorTable returns a table writer that colours, when color is true,
+// deprecated versions, weak suites, expired certificates and outcomes.
+func NewColorTable(w io.Writer, color bool) *Table { return &Table{w: w, color: color} }
+
 // Write adds a row for s.
 func (t *Table) Write(s *tlsconn.Summary) error {
-	t.rows = append(t.rows, Row(s))
+	t.rows = append(t.rows, row(s, t.color))
 	return nil
 }
 
@@ -94,14 +99,7 @@ func (t *Table) Close() error {
 	if len(t.rows) == 0 {
 		return nil
 	}
-	tb := tablewriter.NewTable(t.w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII), Settings: tw.Settings{Separators: tw.Separators{BetweenRows: tw.On}}})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
+	tb := newTable(t.w, true, tablewriter.WithRowAlignment(tw.AlignLeft))
 	tb.Header(Header)
 	for _, r := range t.rows {
 		if err := tb.Append(r); err != nil {
@@ -111,12 +109,33 @@ func (t *Table) Close() error {
 	return tb.Render()
 }
 
+// newTable returns a tablewriter table in the project's style. Cells may
+// carry our SGR colour sequences: tablewriter v1.1.5 measures cells with
+// twwidth.Width, which strips ANSI escape sequences, so colour does not
+// change the layout (TestColorKeepsAlignment).
+func newTable(w io.Writer, betweenRows bool, opts ...tablewriter.Option) *tablewriter.Table {
+	sep := tw.Off
+	if betweenRows {
+		sep = tw.On
+	}
+	return tablewriter.NewTable(w, append([]tablewriter.Option{
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII), Settings: tw.Settings{Separators: tw.Separators{BetweenRows: sep}}})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithTrimSpace(tw.Off),
+	}, opts...)...)
+}
+
 // Header names the table's columns.
 var Header = []string{"Client → Server", "SNI / ALPN", "Version / Cipher", "Client cert", "Server cert", "Outcome"}
 
 // Row renders one summary as table cells; long values are wrapped or cut
 // to the column widths, and wire-derived strings are escaped.
-func Row(s *tlsconn.Summary) []string {
+func Row(s *tlsconn.Summary) []string { return row(s, false) }
+
+// row is Row, with colour when color is true (see paint).
+func row(s *tlsconn.Summary, color bool) []string {
 	conn := wrap(s.Client, wConn) + "\n" + wrap("→ "+s.Server, wConn)
 
 	sni := "(no SNI)"
@@ -142,9 +161,9 @@ func Row(s *tlsconn.Summary) []string {
 	if s.KeyExchange != nil {
 		ver += " " + *s.KeyExchange
 	}
-	verCell := cut(ver, wCipher)
+	verCell := paint(color, versionLevel(s), cut(ver, wCipher))
 	if s.CipherSuite != nil {
-		verCell += "\n" + wrap(shortSuite(*s.CipherSuite), wCipher)
+		verCell += "\n" + paint(color, suiteLevel(s), wrap(shortSuite(*s.CipherSuite), wCipher))
 	}
 
 	certCell := "req " + yesNo(s.ClientCertRequested) + "\nsent " + yesNo(s.ClientCertSent)
@@ -169,8 +188,11 @@ func Row(s *tlsconn.Summary) []string {
 	} else if s.VersionID != nil && *s.VersionID == 0x0304 {
 		subject = "(encrypted)"
 	}
+	if certExpired(s) {
+		subject = paint(color, bad, subject)
+	}
 
-	outcome := wrap(s.Outcome(), wOutcome)
+	outcome := paint(color, outcomeLevel(s.Outcome()), wrap(s.Outcome(), wOutcome))
 	if s.Resumed != nil && *s.Resumed {
 		outcome += "\nresumed"
 	} else if s.HelloRetry {

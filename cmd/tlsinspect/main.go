@@ -45,6 +45,8 @@ type options struct {
 	maxBuffer   int
 	idleTimeout time.Duration
 	showVersion bool
+	color       report.ColorMode
+	summary     bool
 }
 
 func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
@@ -61,6 +63,8 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.IntVar(&o.scanLimit, "scan-limit", tlsconn.DefaultScanLimit, "`bytes` of each direction searched for the start of TLS (after STARTTLS and other preambles)")
 	fs.IntVar(&o.maxBuffer, "max-buffer", 256<<10, "out-of-order TCP `bytes` held per direction while waiting for a lost segment")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "forget a connection idle this long in packet time")
+	fs.Var(&o.color, "color", "colour the table: auto (when standard output is a terminal and NO_COLOR is not set), always or never")
+	fs.BoolVar(&o.summary, "summary", false, "print counts (by version, cipher suite, SNI, fingerprint, finding, outcome, client certificate) instead of one row per connection")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: tlsinspect -r FILE [-r FILE…] [flags]\n\nReports what the peers of every TLS connection in a capture offered and negotiated.\n\nFlags:\n%s", fs.FlagUsages())
@@ -90,7 +94,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tlsinspect: no input: give a capture file with -r FILE (or -r - for standard input)")
 		return exitUsage
 	}
-	out, err := report.New(o.format, stdout)
+	out, err := report.Open(o.format, stdout, report.Options{Color: o.color.Enabled(stdout), Summary: o.summary})
 	if err != nil {
 		fmt.Fprintf(stderr, "tlsinspect: --format: %v\n", err)
 		return exitUsage
