@@ -227,7 +227,7 @@ func (h *HalfStream) parse(data []byte, emit func(Event)) (int, error) {
 			}
 			emit(ev)
 		case RecordHandshake:
-			if h.ccs {
+			if h.ccs && !plainClientHello(frag) {
 				ev.Kind = EventEncryptedHandshake
 				emit(ev)
 				continue
@@ -293,6 +293,20 @@ func (h *HalfStream) handshake(ver uint16, recLen int, frag []byte, emit func(Ev
 	}
 	// Keep the incomplete tail; copy so the caller's buffer can be reused.
 	h.hs = append(h.hs[:0], buf...)
+}
+
+// plainClientHello recognises a whole ClientHello in a record sent after a
+// ChangeCipherSpec: a TLS 1.3 client sends its middlebox-compatibility
+// ChangeCipherSpec before the second ClientHello of a HelloRetryRequest
+// exchange, and when the server's side is not captured nothing else tells
+// the stream that it is TLS 1.3. An encrypted Finished matches this by
+// chance with a probability of about 2^-40.
+func plainClientHello(frag []byte) bool {
+	if len(frag) < 4+38 || frag[0] != TypeClientHello {
+		return false
+	}
+	n := int(frag[1])<<16 | int(frag[2])<<8 | int(frag[3])
+	return n == len(frag)-4 && frag[4] == 3 && frag[5] <= 4
 }
 
 // looksLikeTLSHeader tells a TLS record header from an SSLv2 3-byte header

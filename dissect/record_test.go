@@ -77,6 +77,7 @@ func TestHalfStreamFraming(t *testing.T) {
 			record(RecordHandshake, hello), record(RecordChangeCipherSpec, []byte{1}),
 			record(RecordHandshake, make([]byte, 40)), record(RecordAlert, make([]byte, 26)), record(RecordApplicationData, make([]byte, 30)),
 		}, nil), []string{"hs1:100", "ccs", "enchs:40", "encalert", "app:30"}},
+		{"ClientHello after a compatibility ccs", append(record(RecordChangeCipherSpec, []byte{1}), record(RecordHandshake, message(TypeClientHello, append([]byte{3, 3}, make([]byte, 60)...)))...), []string{"ccs", "hs1:62"}},
 		{"plaintext alert", record(RecordAlert, []byte{2, 40}), []string{"alert2.40"}},
 		{"heartbeat", record(RecordHeartbeat, []byte{1, 0, 3}), []string{"heartbeat"}},
 		{"empty handshake record", record(RecordHandshake, nil), nil},

@@ -55,20 +55,10 @@ const nonASCIIALPN = "pre-hex-rule ALPN '99' for a non-alphanumeric ALPN value"
 
 // notObserved maps "capture|client|server|N" to why our pipeline does not
 // produce that ClientHello at all: limitations of the tracker, not
-// fingerprint disagreements.
+// fingerprint disagreements. (tls-sni.pcapng's second ClientHellos after a
+// compatibility ChangeCipherSpec used to be listed; the record layer now
+// reads them.)
 var notObserved = map[string]string{}
-
-func init() {
-	// tls-sni.pcapng holds only the client side. These clients got a
-	// HelloRetryRequest (not captured) and sent the TLS 1.3 middlebox
-	// compatibility ChangeCipherSpec followed by a second, plaintext
-	// ClientHello; the tracker, not knowing the connection is TLS 1.3,
-	// treats client handshake records after ChangeCipherSpec as encrypted.
-	for _, c := range []string{"192.168.1.168:50159|13.107.237.40:443", "192.168.1.168:50165|13.107.238.40:443",
-		"192.168.1.168:50166|13.107.237.40:443", "192.168.1.168:50168|13.107.238.40:443", "192.168.1.168:50169|13.107.237.40:443"} {
-		notObserved["tls-sni.pcapng|"+c+"|2"] = "CCS then plaintext ClientHello 2 with no server side captured"
-	}
-}
 
 // corpusDir is the shared corpus: the directory of `go env GOMOD`, then
 // ../shared/corpus.
