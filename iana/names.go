@@ -170,3 +170,18 @@ func VersionName(v uint16) string {
 	}
 	return fmt.Sprintf("0x%04x", v)
 }
+
+// CertCompressionAlgorithmName names an RFC 8879 certificate compression
+// algorithm. IANA's registry for them is not among the CSVs in csv/, and it
+// has only these three entries.
+func CertCompressionAlgorithmName(a uint16) string {
+	switch a {
+	case 1:
+		return "zlib"
+	case 2:
+		return "brotli"
+	case 3:
+		return "zstd"
+	}
+	return fmt.Sprintf("0x%04x", a)
+}

@@ -128,7 +128,7 @@ func clientExtension(m *dissect.ClientHello, e dissect.Extension) any {
 	case dissect.ExtensionCompressCertificate:
 		out := make([]string, len(m.CompressCertificate))
 		for i, a := range m.CompressCertificate {
-			out[i] = certCompression(a)
+			out[i] = iana.CertCompressionAlgorithmName(a)
 		}
 		return out
 	case dissect.ExtensionPadding:
@@ -147,18 +147,6 @@ func opaque(data []byte) string {
 		return hex.EncodeToString(data)
 	}
 	return strconv.Itoa(len(data)) + " bytes"
-}
-
-func certCompression(a uint16) string {
-	switch a {
-	case 1:
-		return "zlib"
-	case 2:
-		return "brotli"
-	case 3:
-		return "zstd"
-	}
-	return fmt.Sprintf("0x%04x", a)
 }
 
 func anomalies(a []string) Fields {

@@ -413,26 +413,12 @@ func fillClientHello(s *Summary, m *dissect.ClientHello) {
 	s.ClientSessionIDLength = len(m.SessionID)
 	s.ClientRecordSizeLimit = int(m.RecordSizeLimit)
 	for _, a := range m.CompressCertificate {
-		s.ClientCompressCertificate = append(s.ClientCompressCertificate, certCompressionName(a))
+		s.ClientCompressCertificate = append(s.ClientCompressCertificate, iana.CertCompressionAlgorithmName(a))
 	}
 	if m.PaddingLength >= 0 {
 		s.ClientPaddingLength = ptr(m.PaddingLength)
 	}
 	s.ClientEarlyData = m.EarlyData
-}
-
-// certCompressionName names RFC 8879 certificate compression algorithms
-// (IANA's registry for them is not among the CSVs in iana/csv).
-func certCompressionName(a uint16) string {
-	switch a {
-	case 1:
-		return "zlib"
-	case 2:
-		return "brotli"
-	case 3:
-		return "zstd"
-	}
-	return fmt.Sprintf("0x%04x", a)
 }
 
 // names maps values to names, dropping GREASE values when skipGREASE is set.
