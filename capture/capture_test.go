@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
 	"io"
 	"os"
 	"path/filepath"
@@ -545,18 +546,7 @@ func TestOpenFile(t *testing.T) {
 	s.Close()
 }
 
-// corpusDir locates /work/shared/corpus from the module root.
-func corpusDir(t testing.TB) string {
-	dir, err := filepath.Abs("..")
-	if err != nil {
-		t.Skip(err)
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if fi, err := os.Stat(c); err != nil || !fi.IsDir() {
-		t.Skip("shared corpus not present")
-	}
-	return c
-}
+func corpusDir(t testing.TB) string { return testcorpus.Dir(t) }
 
 func TestCorpusDamagedFiles(t *testing.T) {
 	c := corpusDir(t)

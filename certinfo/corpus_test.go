@@ -1,6 +1,7 @@
 package certinfo
 
 import (
+	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"testing"
@@ -8,15 +9,11 @@ import (
 
 // TestCorpusMLDSA cross-checks an ML-DSA-44 certificate from Zeek's test
 // traces against Zeek's x509.log. The capture is third-party and not in the
-// repository: set TLSINSPECT_CORPUS to the corpus directory to run it.
+// repository; the test skips when ../shared is absent.
 func TestCorpusMLDSA(t *testing.T) {
-	dir := os.Getenv("TLSINSPECT_CORPUS")
-	if dir == "" {
-		t.Skip("TLSINSPECT_CORPUS not set")
-	}
-	pcap, err := os.ReadFile(filepath.Join(dir, "zeek/testing/btest/Traces/tls/ml-dsa-44-cert.pcap"))
+	pcap, err := os.ReadFile(filepath.Join(testcorpus.Dir(t), "zeek/testing/btest/Traces/tls/ml-dsa-44-cert.pcap"))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	// Find the certificate by shape: SEQUENCE(2-byte length) holding one.
 	var c *Certificate

@@ -1,7 +1,7 @@
 package findings_test
 
 import (
-	"os"
+	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -106,29 +106,19 @@ func TestProjectCaptures(t *testing.T) {
 // TestSharedCorpus runs every capture of ../shared/corpus (third-party
 // captures, some old, broken or crafted) and checks known facts.
 func TestSharedCorpus(t *testing.T) {
-	corpus := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(corpus); err != nil {
-		t.Skipf("no shared corpus at %s", corpus)
-	}
+	corpus := testcorpus.Dir(t)
 	all := map[string][]*tlsconn.Summary{}
-	err := filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".pcap") || strings.HasSuffix(p, ".pcapng") || strings.HasSuffix(p, ".cap") || strings.HasSuffix(p, ".gz")) {
-			return err
-		}
+	for _, p := range testcorpus.Captures(t) {
 		rel, _ := filepath.Rel(corpus, p)
 		src, err := capture.OpenFile(p)
 		if err != nil {
-			return nil // damaged on purpose; analyze's tests cover it
+			continue // damaged on purpose; analyze's tests cover it
 		}
-		defer src.Close()
 		_, _ = analyze.Run(src, cfg, func(s *tlsconn.Summary) {
 			checkWellFormed(t, rel, s)
 			all[filepath.ToSlash(rel)] = append(all[filepath.ToSlash(rel)], s)
 		})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		src.Close()
 	}
 	facts := []struct {
 		file    string

@@ -2,9 +2,9 @@ package fingerprint_test
 
 import (
 	"encoding/json"
+	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -60,21 +60,7 @@ const nonASCIIALPN = "pre-hex-rule ALPN '99' for a non-alphanumeric ALPN value"
 // reads them.)
 var notObserved = map[string]string{}
 
-// corpusDir is the shared corpus: the directory of `go env GOMOD`, then
-// ../shared/corpus.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		t.Skip("go env GOMOD: no module")
-	}
-	dir := filepath.Join(filepath.Dir(gomod), "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	return dir
-}
+func corpusDir(t *testing.T) string { return testcorpus.Dir(t) }
 
 // prints are the ClientHello fingerprints of one TCP connection, in order
 // (over all its handshakes), and its ServerHello JA3S values.

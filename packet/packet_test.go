@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
 	"io"
 	"net"
 	"net/netip"
@@ -468,17 +469,7 @@ func TestDecodeAllocations(t *testing.T) {
 	}
 }
 
-func corpusDir(t testing.TB) string {
-	dir, err := filepath.Abs("..")
-	if err != nil {
-		t.Skip(err)
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if fi, err := os.Stat(c); err != nil || !fi.IsDir() {
-		t.Skip("shared corpus not present")
-	}
-	return c
-}
+func corpusDir(t testing.TB) string { return testcorpus.Dir(t) }
 
 // TestCorpus decodes every packet of every capture in the shared corpus.
 func TestCorpus(t *testing.T) {

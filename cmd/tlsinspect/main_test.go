@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,7 +210,7 @@ func TestCorpusAgainstTshark(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: runs tshark on every corpus capture")
 	}
-	shared := sharedDir(t)
+	shared := testcorpus.Shared(t)
 	compare := filepath.Join(shared, "tools", "tshark-compare")
 	for _, tool := range []string{"tshark", "python3"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -220,19 +221,7 @@ func TestCorpusAgainstTshark(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	var files []string
-	err := filepath.WalkDir(filepath.Join(shared, "corpus"), func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.HasSuffix(p, ".pcap") || strings.HasSuffix(p, ".pcapng") || strings.HasSuffix(p, ".cap") || strings.HasSuffix(p, ".pcap.gz") {
-			files = append(files, p)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := testcorpus.Captures(t)
 	failLine := regexp.MustCompile(`^FAIL \S+ frame \d+ (\S+ -> \S+): (.*)$`)
 	for _, f := range files {
 		rel, _ := filepath.Rel(filepath.Join(shared, "corpus"), f)
@@ -276,17 +265,4 @@ var tsharkDiffers = map[string]string{
 	"suricata-verify/tests/tls/tls13-draft28/tls13_draft28.pcap: client_cert_requested: expected False, tlsinspect None":               tls13Draft,
 	"zeek/testing/btest/Traces/tls/tls-13draft19-early-data.pcap: client_cert_requested: expected False, tlsinspect None":              tls13Draft,
 	"zeek/testing/btest/Traces/tls/tls13draft23-chrome67.0.3368.0-canary.pcap: client_cert_requested: expected False, tlsinspect None": tls13Draft,
-}
-
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Skipf("go env GOMOD: %v", err)
-	}
-	dir := filepath.Join(filepath.Dir(strings.TrimSpace(string(out))), "..", "shared")
-	if _, err := os.Stat(filepath.Join(dir, "corpus")); err != nil {
-		t.Skipf("shared corpus not present at %s", dir)
-	}
-	return dir
 }

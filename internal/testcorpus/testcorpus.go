@@ -1,0 +1,60 @@
+// Package testcorpus locates the shared corpus of third-party captures
+// (../shared/corpus beside the repository) for tests. The corpus is never
+// copied into the project; tests that use it skip when it is absent.
+package testcorpus
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// Shared returns the ../shared directory beside the repository, or skips
+// the test when it is absent.
+func Shared(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Skip("cannot locate the repository")
+	}
+	// file is <repo>/internal/testcorpus/testcorpus.go.
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
+	if fi, err := os.Stat(filepath.Join(dir, "corpus")); err != nil || !fi.IsDir() {
+		t.Skipf("shared corpus not present at %s", dir)
+	}
+	return dir
+}
+
+// Dir returns the corpus directory, or skips the test.
+func Dir(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(Shared(t), "corpus")
+}
+
+// Captures lists every capture file in the corpus (pcap, pcapng, cap,
+// gzip), or skips the test.
+func Captures(t testing.TB) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(Dir(t), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		for _, ext := range []string{".pcap", ".pcapng", ".cap", ".pcap.gz"} {
+			if strings.HasSuffix(p, ext) {
+				files = append(files, p)
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no captures in the shared corpus")
+	}
+	return files
+}
