@@ -1,7 +1,7 @@
 // Package analyze wires the steps of the data flow together for one packet
-// source: capture → packet → tcpstream → tlsconn. Commands (offline files,
-// later live capture) and benchmarks use it; it holds no logic of its own
-// beyond counting.
+// source: capture → packet → tcpstream → tlsconn, then findings on each
+// Summary. Commands (offline files, later live capture) and benchmarks use
+// it; it holds no logic of its own beyond counting.
 package analyze
 
 import (

@@ -173,7 +173,8 @@ func (c *conn) event(r role, ev dissect.Event) {
 		if !h.finished[r] {
 			h.mark(r, 'F')
 			h.finished[r] = true
-		} else if h.appData[r] || h.finished[r^1] && c.hs.established() {
+		} else {
+			// A side's Finished is its last handshake message in TLS <= 1.2.
 			h.warn(r.String() + " sent an encrypted handshake message after the handshake (renegotiation or post-handshake message)")
 		}
 	case dissect.EventApplicationData:

@@ -172,10 +172,9 @@ func (c *conn) scan(dir tcpstream.Dir, p []byte) []byte {
 		c.tls = true
 		c.t.stats.TLSConnections++
 	}
-	// Copy: buf may alias carry, and p belongs to the caller.
-	out := make([]byte, len(buf)-off)
-	copy(out, buf[off:])
-	return out
+	// No copy: HalfStream copies whatever it keeps past the call, and the
+	// old carry array is no longer written once carry is reset.
+	return buf[off:]
 }
 
 // find searches buf for the first TLS bytes that this direction may send.
