@@ -23,6 +23,7 @@ type Config struct {
 	ScanLimit   int           // bytes searched for the start of TLS per direction
 	MaxBuffer   int           // out-of-order bytes held per direction
 	IdleTimeout time.Duration // in packet time
+	Messages    bool          // list every handshake message in Summary.Messages
 	// DecodeError, when set, is called for each packet that cannot be decoded.
 	DecodeError func(err error)
 }
@@ -61,7 +62,7 @@ func Run(src Source, cfg Config, emit func(*tlsconn.Summary)) (Counts, error) {
 		s.Findings = findings.Check(s) // never nil
 		emit(s)
 	}
-	tracker := tlsconn.NewTracker(tlsconn.Config{MaxMessage: cfg.MaxMessage, ScanLimit: cfg.ScanLimit}, withFindings)
+	tracker := tlsconn.NewTracker(tlsconn.Config{MaxMessage: cfg.MaxMessage, ScanLimit: cfg.ScanLimit, Messages: cfg.Messages}, withFindings)
 	asm := tcpstream.NewAssembler(tracker, tcpstream.Config{MaxBufferedPerDir: cfg.MaxBuffer, IdleTimeout: cfg.IdleTimeout})
 	dec := packet.NewDecoder()
 	var readErr error

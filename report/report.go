@@ -69,44 +69,67 @@ const (
 	wConn    = 21
 	wSNI     = 18
 	wCipher  = 20
-	wCert    = 9
+	wCert    = 11
 	wSubject = 18
 	wOutcome = 12
 )
 
-// Table collects rows and draws them when closed.
+// Table draws one row per summary as it arrives, with fixed column widths
+// so that rows written minutes apart (live capture) line up. Under a row it
+// lists the handshake's messages when the summary carries them (`-v`).
 type Table struct {
-	w     io.Writer
+	w     *bufio.Writer
 	color bool
-	rows  [][]string
+	tb    *tablewriter.Table
 }
 
+// columnWidths are the content widths plus the cells' padding.
+var columnWidths = []int{wConn, wSNI, wCipher, wCert, wSubject, wOutcome}
+
 // NewTable returns a table writer.
-func NewTable(w io.Writer) *Table { return &Table{w: w} }
+func NewTable(w io.Writer) *Table { return NewColorTable(w, false) }
 
 // NewColorTable returns a table writer that colours, when color is true,
 // deprecated versions, weak suites, expired certificates and outcomes.
-func NewColorTable(w io.Writer, color bool) *Table { return &Table{w: w, color: color} }
-
-// Write adds a row for s.
-func (t *Table) Write(s *tlsconn.Summary) error {
-	t.rows = append(t.rows, row(s, t.color))
-	return nil
+func NewColorTable(w io.Writer, color bool) *Table {
+	return &Table{w: bufio.NewWriter(w), color: color}
 }
 
-// Close draws the table; with no rows it writes nothing.
-func (t *Table) Close() error {
-	if len(t.rows) == 0 {
-		return nil
-	}
-	tb := newTable(t.w, true, tablewriter.WithRowAlignment(tw.AlignLeft))
-	tb.Header(Header)
-	for _, r := range t.rows {
-		if err := tb.Append(r); err != nil {
+// Write draws the row for s (the header first) and flushes it, so that
+// a reader sees each connection as soon as it is reported.
+func (t *Table) Write(s *tlsconn.Summary) error {
+	if t.tb == nil {
+		widths := tw.NewMapper[int, int]()
+		for i, w := range columnWidths {
+			widths.Set(i, w+2)
+		}
+		t.tb = newTable(t.w, true,
+			tablewriter.WithRowAlignment(tw.AlignLeft),
+			tablewriter.WithStreaming(tw.StreamConfig{Enable: true}),
+			tablewriter.WithColumnWidths(widths))
+		if err := t.tb.Start(); err != nil {
 			return err
 		}
+		t.tb.Header(Header)
 	}
-	return tb.Render()
+	if err := t.tb.Append(row(s, t.color)); err != nil {
+		return err
+	}
+	if len(s.Messages) > 0 {
+		writeMessages(t.w, s.Messages, t.color)
+	}
+	return t.w.Flush()
+}
+
+// Close draws the table's last line; with no rows it writes nothing.
+func (t *Table) Close() error {
+	if t.tb == nil {
+		return nil
+	}
+	if err := t.tb.Close(); err != nil {
+		return err
+	}
+	return t.w.Flush()
 }
 
 // newTable returns a tablewriter table in the project's style. Cells may

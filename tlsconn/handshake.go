@@ -138,15 +138,25 @@ func (h *handshake) tls13() bool {
 // (0x7exx, 0xfbxx), not for DTLS (0xfexx).
 func isTLS13(v uint16) bool { return v >= 0x0304 && v>>8 != 0xfe }
 
-// event handles one thing read from the stream of role r.
+// event handles one thing read from the stream of role r and, for the
+// per-message view, lists it under the handshake it belongs to.
 func (c *conn) event(r role, ev dissect.Event) {
+	if !c.handle(r, ev) || !c.t.cfg.Messages {
+		return
+	}
+	c.logEvent(r, ev)
+}
+
+// handle handles ev; it returns false when ev belongs to no handshake (it
+// came after the handshake was reported).
+func (c *conn) handle(r role, ev dissect.Event) bool {
 	if c.hs == nil || c.hs.emitted {
 		if ev.Kind == dissect.EventHandshake && ev.HandshakeType == dissect.TypeClientHello && r == client ||
 			ev.Kind == dissect.EventSSLv2 && ev.HandshakeType == dissect.SSLv2ClientHello ||
 			c.hs == nil {
 			c.begin(c.ts)
 		} else {
-			return
+			return false
 		}
 	}
 	h := c.hs
@@ -189,7 +199,7 @@ func (c *conn) event(r role, ev dissect.Event) {
 			if h.enc13[r] == 1 {
 				h.mark(r, 'D')
 			}
-			return
+			return true
 		}
 		if !h.appData[r] {
 			h.mark(r, 'D')
@@ -214,6 +224,7 @@ func (c *conn) event(r role, ev dissect.Event) {
 		h.mark(r, 'Q')
 		h.warn(fmt.Sprintf("%s sent a record of unknown content type %d", r, ev.RecordType))
 	}
+	return true
 }
 
 func alertLevel(l uint8) string {

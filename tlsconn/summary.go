@@ -97,6 +97,10 @@ type Summary struct {
 	Established bool      `json:"established"`
 	History     string    `json:"history"`
 	Warnings    []string  `json:"warnings"`
+
+	// Messages is the per-message view, in the order seen; only filled
+	// when Config.Messages is set.
+	Messages []Message `json:"messages,omitempty"`
 }
 
 // CertRequest is what a TLS 1.2-or-earlier CertificateRequest asked for.

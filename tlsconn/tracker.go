@@ -15,6 +15,9 @@ type Config struct {
 	// ScanLimit is how many bytes of each direction are searched for the
 	// start of TLS before the connection is judged not to be TLS.
 	ScanLimit int
+	// Messages lists every message of each handshake in Summary.Messages
+	// (the per-message view).
+	Messages bool
 }
 
 // DefaultScanLimit covers the longest plaintext preambles seen in practice

@@ -58,7 +58,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.StringArrayVarP(&o.read, "read", "r", nil, "read packets from `FILE` (pcap or pcapng, optionally gzip-compressed; - for standard input); repeatable")
 	fs.StringVarP(&o.format, "format", "f", "table", "output `format`: table or json (JSON lines, one object per connection)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary line on standard error")
-	fs.CountVarP(&o.verbose, "verbose", "v", "report each undecodable packet on standard error (repeat for more)")
+	fs.CountVarP(&o.verbose, "verbose", "v", "list every handshake message with its decoded fields under each connection (JSON: a \"messages\" array); -vv also reports each undecodable packet on standard error")
 	fs.IntVar(&o.maxMessage, "max-message", dissect.DefaultMaxMessage, "largest handshake message reassembled, in `bytes`; larger ones are reported and skipped")
 	fs.IntVar(&o.scanLimit, "scan-limit", tlsconn.DefaultScanLimit, "`bytes` of each direction searched for the start of TLS (after STARTTLS and other preambles)")
 	fs.IntVar(&o.maxBuffer, "max-buffer", 256<<10, "out-of-order TCP `bytes` held per direction while waiting for a lost segment")
@@ -112,9 +112,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			writeErr = out.Write(s)
 		}
 	}
-	cfg := analyze.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit, MaxBuffer: o.maxBuffer, IdleTimeout: o.idleTimeout}
+	cfg := analyze.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit, MaxBuffer: o.maxBuffer, IdleTimeout: o.idleTimeout, Messages: o.verbose > 0 && !o.summary}
 	for _, name := range o.read {
-		if o.verbose > 0 {
+		if o.verbose > 1 {
 			cfg.DecodeError = func(err error) { fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", name, err) }
 		}
 		c, err := readFile(name, stdin, cfg, emit)
