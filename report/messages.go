@@ -23,7 +23,7 @@ func writeMessages(w io.Writer, msgs []tlsconn.Message, color bool) {
 		if m.Length == 1 {
 			unit = "byte"
 		}
-		head := fmt.Sprintf("  %-12s %-6s  %s  (%d %s)", fmt.Sprintf("+%.3f ms", m.OffsetMS), m.From, m.Type, m.Length, unit)
+		head := fmt.Sprintf("  %-13s %-6s  %s  (%d %s)", fmt.Sprintf("+%.3f ms", m.OffsetMS), m.From, m.Type, m.Length, unit)
 		if m.Type == "alert" && len(m.Fields) > 0 && m.Fields[0].Value == "fatal" {
 			head = paint(color, bad, head)
 		}

@@ -64,7 +64,8 @@ func (c *conn) logEvent(r role, ev dissect.Event) {
 	case dissect.EventHeartbeat:
 		m.Type = "heartbeat"
 	case dissect.EventSSLv2:
-		m.Type = sslv2Name(ev.HandshakeType)
+		m.Type = sslv2Name(r, ev.HandshakeType, !c.sides[c.dirOf(r)].sslv2Seen)
+		c.sides[c.dirOf(r)].sslv2Seen = true
 		m.Length = len(ev.Body)
 		if ev.HandshakeType == dissect.SSLv2ClientHello && r == client {
 			ch, err := dissect.ParseSSLv2ClientHello(ev.Body)
@@ -81,12 +82,17 @@ func (c *conn) logEvent(r role, ev dissect.Event) {
 	h.s.Messages = append(h.s.Messages, m)
 }
 
-func sslv2Name(t uint8) string {
-	switch t {
-	case dissect.SSLv2ClientHello:
+// sslv2Name names an SSLv2 message. Only the hellos and the client's
+// master key travel in plaintext; the first byte of any other is
+// ciphertext.
+func sslv2Name(r role, t uint8, first bool) string {
+	switch {
+	case t == dissect.SSLv2ClientHello && r == client && first:
 		return "sslv2_client_hello"
-	case dissect.SSLv2ServerHello:
+	case t == dissect.SSLv2ServerHello && r == server && first:
 		return "sslv2_server_hello"
+	case t == dissect.SSLv2ClientMasterKey && r == client && !first:
+		return "sslv2_client_master_key"
 	}
 	return "sslv2 encrypted message"
 }

@@ -91,6 +91,9 @@ type side struct {
 	preamble []byte // first plaintext bytes, for ClassifyPreamble
 	stream   dissect.HalfStream
 	stopped  bool // parsing stopped (error or gap)
+	// sslv2Seen: an SSLv2 record was listed in the per-message view, so
+	// the next is no hello.
+	sslv2Seen bool
 }
 
 type conn struct {
