@@ -137,9 +137,13 @@ func (a *Assembler) timeOf(t int64) time.Time { return a.base.Add(time.Duration(
 
 // Segment processes one TCP segment seen at ts from src to dst. The payload
 // is tcp.Payload; it is copied only when it must be buffered out of order.
-func (a *Assembler) Segment(ts time.Time, src, dst netip.Addr, tcp *layers.TCP) {
+// It returns the Receiver of the segment's connection when the connection
+// still had reassembly state (it wanted bytes) as the segment arrived, and
+// nil for segments of ignored, finished or unknown connections: a caller
+// that keeps packets (the -w handshake writer) asks it what it is.
+func (a *Assembler) Segment(ts time.Time, src, dst netip.Addr, tcp *layers.TCP) Receiver {
 	if tcp == nil {
-		return
+		return nil
 	}
 	a.stats.Packets++
 	t := a.rel(ts)
@@ -157,7 +161,7 @@ func (a *Assembler) Segment(ts time.Time, src, dst netip.Addr, tcp *layers.TCP) 
 	if c == nil {
 		if tcp.RST {
 			a.stats.StrayPackets++
-			return
+			return nil
 		}
 		c = a.open(key, srcIsA, s, d, ts, t, tcp)
 	} else {
@@ -165,9 +169,11 @@ func (a *Assembler) Segment(ts time.Time, src, dst netip.Addr, tcp *layers.TCP) 
 	}
 	if c.st == nil {
 		a.tombstone(c, srcIsA, tcp, ts)
-		return
+		return nil
 	}
+	r := c.recv
 	a.process(c, srcIsA, tcp, ts)
+	return r
 }
 
 // reused decides whether a SYN on a known 4-tuple starts a new connection,

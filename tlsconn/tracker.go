@@ -113,6 +113,9 @@ type conn struct {
 
 const maxPreamble = 512
 
+// TLS reports whether TLS was found on the connection.
+func (c *conn) TLS() bool { return c.tls && !c.nonTLS }
+
 func (c *conn) roleOf(dir tcpstream.Dir) role {
 	r := role(dir)
 	if c.swapped {
