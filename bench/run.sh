@@ -3,7 +3,7 @@
 #
 # Builds tlsinspect and capgen, generates captures into bench/out/ (ignored
 # by git), then:
-#   1. speed: runs `tlsinspect -r FILE -f json -q > /dev/null` 3 times on a
+#   1. speed: runs `tlsinspect -r FILE -T json -q > /dev/null` 3 times on a
 #      bulk capture (≈470 MB) and a handshake capture (20,000 connections)
 #      and prints the median wall time, MB/s, handshakes/s and peak RSS;
 #   2. memory flatness: peak RSS on handshake captures of 5k, 20k and 80k
@@ -56,7 +56,7 @@ sync
 timed() {
 	local f
 	f=$(mktemp)
-	/usr/bin/time -f '%e %U %S %M' -o "$f" "$OUT/tlsinspect" -r "$1" -f json -q ${ARGS:-} >/dev/null
+	/usr/bin/time -f '%e %U %S %M' -o "$f" "$OUT/tlsinspect" -r "$1" -T json -q ${ARGS:-} >/dev/null
 	awk '{ printf "%.2f %.2f %d\n", $1, $2 + $3, $4 }' "$f"
 	rm -f "$f"
 }
@@ -77,7 +77,7 @@ measure() {
 	}'
 }
 
-echo "== speed (tlsinspect -f json -q > /dev/null, median of $RUNS)"
+echo "== speed (tlsinspect -T json -q > /dev/null, median of $RUNS)"
 measure bulk "$OUT/bulk.pcap" "$BULK_CONNS"
 measure hs-$HS_CONNS "$OUT/hs-$HS_CONNS.pcap" "$HS_CONNS"
 

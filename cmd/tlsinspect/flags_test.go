@@ -83,8 +83,8 @@ func TestColorFlag(t *testing.T) {
 		{"always overrides NO_COLOR", "1", []string{"--color=always"}, true},
 		{"never", "", []string{"--color", "never"}, false},
 		{"summary always", "", []string{"--color", "always", "--summary"}, true},
-		{"json is never coloured", "", []string{"--color", "always", "-f", "json"}, false},
-		{"json summary is never coloured", "", []string{"--color", "always", "-f", "json", "--summary"}, false},
+		{"json is never coloured", "", []string{"--color", "always", "-T", "json"}, false},
+		{"json summary is never coloured", "", []string{"--color", "always", "-T", "json", "--summary"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,7 +53,7 @@ func TestClientCertInference(t *testing.T) {
 					t.Fatalf("truth file disagrees with the scenario: client %s, server %s", mustMarshal(cv), mustMarshal(sv))
 				}
 
-				out, stderr, code := runCmd("-q", "-f", "json", "-r", filepath.Join(pcapDir, name+".pcap"))
+				out, stderr, code := runCmd("-q", "-T", "json", "-r", filepath.Join(pcapDir, name+".pcap"))
 				if code != 0 {
 					t.Fatalf("exit %d: %s", code, stderr)
 				}

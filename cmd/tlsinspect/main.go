@@ -7,10 +7,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -37,6 +39,15 @@ func main() {
 
 type options struct {
 	read        []string
+	iface       string
+	listIfaces  bool
+	snaplen     int
+	noPromisc   bool
+	count       int
+	duration    time.Duration
+	filter      string
+	bpfFile     string
+	writeFile   string
 	format      string
 	quiet       bool
 	verbose     int
@@ -56,7 +67,16 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	fs.StringArrayVarP(&o.read, "read", "r", nil, "read packets from `FILE` (pcap or pcapng, optionally gzip-compressed; - for standard input); repeatable")
-	fs.StringVarP(&o.format, "format", "f", "table", "output `format`: table or json (JSON lines, one object per connection)")
+	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on `IFACE` (or any); needs root or CAP_NET_RAW")
+	fs.BoolVarP(&o.listIfaces, "list-interfaces", "D", false, "list the interfaces live capture can use, with their addresses, and exit")
+	fs.IntVarP(&o.snaplen, "snaplen", "s", 262144, "live capture: `bytes` kept of each packet")
+	fs.BoolVar(&o.noPromisc, "no-promisc", false, "live capture: do not put the interface into promiscuous mode")
+	fs.IntVarP(&o.count, "count", "c", 0, "stop after `N` TLS connections are reported")
+	fs.DurationVar(&o.duration, "duration", 0, "live capture: stop after this long (e.g. 30s, 5m)")
+	fs.StringVarP(&o.filter, "filter", "f", "", "capture filter `EXPR`, tcpdump style (host, net, port, portrange, tcp, udp, ip, ip6, vlan, and/or/not, parentheses); also given as trailing arguments")
+	fs.StringVar(&o.bpfFile, "bpf-file", "", "capture filter as a compiled classic BPF program in `FILE` (tcpdump -ddd output), for expressions beyond -f's subset")
+	fs.StringVarP(&o.writeFile, "write", "w", "", "also write the packets of TLS handshakes (not bulk data) to `FILE` (pcapng)")
+	fs.StringVarP(&o.format, "format", "T", "table", "output `format`: table or json (JSON lines, one object per connection)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary line on standard error")
 	fs.CountVarP(&o.verbose, "verbose", "v", "list every handshake message with its decoded fields under each connection (JSON: a \"messages\" array); -vv also reports each undecodable packet on standard error")
 	fs.IntVar(&o.maxMessage, "max-message", dissect.DefaultMaxMessage, "largest handshake message reassembled, in `bytes`; larger ones are reported and skipped")
@@ -67,7 +87,20 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.summary, "summary", false, "print counts (by version, cipher suite, SNI, fingerprint, finding, outcome, client certificate) instead of one row per connection")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: tlsinspect -r FILE [-r FILE…] [flags]\n\nReports what the peers of every TLS connection in a capture offered and negotiated.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(stderr, `Usage:
+  tlsinspect -r FILE [-r FILE…] [flags] [FILTER]
+  tlsinspect -i IFACE [flags] [FILTER]
+  tlsinspect -D
+
+Reports what the peers of every TLS connection offered and negotiated, from
+capture files or live from an interface. FILTER is a tcpdump-style capture
+filter (host, net, port, portrange, tcp, udp, ip, ip6, vlan, and/or/not).
+
+Flags:
+%s
+Exit status: 0 all input read; 2 usage error; 3 an input could not be read
+completely, or live capture could not start.
+`, fs.FlagUsages())
 	}
 	return fs
 }
@@ -79,73 +112,142 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "tlsinspect: %v\nRun 'tlsinspect --help' for usage.\n", err)
-		return exitUsage
+		return usageError(stderr, "%v", err)
 	}
 	if o.showVersion {
 		fmt.Fprintf(stdout, "tlsinspect %s\n", version)
 		return exitOK
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "tlsinspect: unexpected argument %q (capture files are given with -r)\n", fs.Arg(0))
-		return exitUsage
+	if o.listIfaces {
+		return listInterfaces(stdout, stderr)
 	}
-	if len(o.read) == 0 {
-		fmt.Fprintln(stderr, "tlsinspect: no input: give a capture file with -r FILE (or -r - for standard input)")
-		return exitUsage
+	// Trailing arguments are a capture filter, as with tcpdump.
+	if fs.NArg() > 0 {
+		if o.filter != "" {
+			return usageError(stderr, "a capture filter is given both with -f and as arguments (%q)", strings.Join(fs.Args(), " "))
+		}
+		o.filter = strings.Join(fs.Args(), " ")
+	}
+	switch {
+	case len(o.read) == 0 && o.iface == "":
+		return usageError(stderr, "no input: give a capture file with -r FILE (or -r - for standard input), or an interface with -i IFACE")
+	case len(o.read) > 0 && o.iface != "":
+		return usageError(stderr, "-r and -i cannot be used together")
+	case o.duration != 0 && o.iface == "":
+		return usageError(stderr, "--duration is for live capture (-i)")
+	case o.filter != "" && o.bpfFile != "":
+		return usageError(stderr, "give a capture filter either as an expression or with --bpf-file, not both")
+	}
+	if o.maxMessage <= 0 || o.scanLimit <= 0 || o.maxBuffer <= 0 || o.idleTimeout <= 0 || o.snaplen <= 0 || o.count < 0 || o.duration < 0 {
+		return usageError(stderr, "--max-message, --scan-limit, --max-buffer, --idle-timeout and --snaplen must be positive; --count and --duration must not be negative")
+	}
+	flt, err := newFilter(o.filter, o.bpfFile)
+	if err != nil {
+		return usageError(stderr, "%v", err)
 	}
 	out, err := report.Open(o.format, stdout, report.Options{Color: o.color.Enabled(stdout), Summary: o.summary})
 	if err != nil {
-		fmt.Fprintf(stderr, "tlsinspect: --format: %v\n", err)
-		return exitUsage
-	}
-	if o.maxMessage <= 0 || o.scanLimit <= 0 || o.maxBuffer <= 0 || o.idleTimeout <= 0 {
-		fmt.Fprintln(stderr, "tlsinspect: --max-message, --scan-limit, --max-buffer and --idle-timeout must be positive")
-		return exitUsage
+		return usageError(stderr, "--format: %v", err)
 	}
 
-	var total analyze.Counts
-	status := exitOK
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var writeErr error
+	reported := 0
 	emit := func(s *tlsconn.Summary) {
 		if writeErr == nil {
 			writeErr = out.Write(s)
 		}
-	}
-	cfg := analyze.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit, MaxBuffer: o.maxBuffer, IdleTimeout: o.idleTimeout, Messages: o.verbose > 0 && !o.summary}
-	for _, name := range o.read {
-		if o.verbose > 1 {
-			cfg.DecodeError = func(err error) { fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", name, err) }
-		}
-		c, err := readFile(name, stdin, cfg, emit)
-		total.Add(c)
-		if err != nil {
-			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
-			status = exitInput
+		reported++
+		if o.count > 0 && reported >= o.count {
+			cancel()
 		}
 		if writeErr != nil {
-			break
+			cancel() // e.g. a closed pipe: stop reading
 		}
+	}
+	cfg := analyze.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit, MaxBuffer: o.maxBuffer, IdleTimeout: o.idleTimeout, Messages: o.verbose > 0 && !o.summary}
+	var hw *handshakeFile
+	if o.writeFile != "" {
+		name := o.iface
+		if name == "" {
+			name = strings.Join(o.read, ",")
+		}
+		if hw, err = createHandshakeFile(o.writeFile, name, o.snaplen); err != nil {
+			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
+			return exitInput
+		}
+		cfg.Handshakes = hw.w
+	}
+
+	var status int
+	var statLine string
+	if o.iface != "" {
+		status, statLine = runLive(ctx, cancel, o, flt, cfg, emit, stderr)
+	} else {
+		status, statLine = runFiles(ctx, o, flt, cfg, stdin, emit, stderr)
 	}
 	if err := out.Close(); err != nil && writeErr == nil {
 		writeErr = err
+	}
+	if hw != nil {
+		if err := hw.close(); err != nil {
+			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
+			status = exitInput
+		} else if !o.quiet {
+			statLine += fmt.Sprintf("; %d handshake packets written to %s", hw.w.Stats().Written, o.writeFile)
+		}
 	}
 	if writeErr != nil {
 		fmt.Fprintf(stderr, "tlsinspect: writing output: %v\n", writeErr)
 		return exitInput
 	}
-	if !o.quiet {
-		line := "tlsinspect: " + total.String()
-		if len(o.read) > 1 {
-			line += fmt.Sprintf(" in %d files", len(o.read))
-		}
-		fmt.Fprintln(stderr, line)
+	if !o.quiet && statLine != "" {
+		fmt.Fprintln(stderr, "tlsinspect: "+statLine)
 	}
 	return status
 }
 
+func usageError(stderr io.Writer, format string, args ...any) int {
+	fmt.Fprintf(stderr, "tlsinspect: "+format+"\nRun 'tlsinspect --help' for usage.\n", args...)
+	return exitUsage
+}
+
+// runFiles reads every -r file in turn and returns the exit status and the
+// statistics line.
+func runFiles(ctx context.Context, o options, flt *filter, cfg analyze.Config, stdin io.Reader, emit func(*tlsconn.Summary), stderr io.Writer) (int, string) {
+	var total analyze.Counts
+	status := exitOK
+	if flt != nil {
+		if err := flt.prepareFiles(func(err error) { fmt.Fprintf(stderr, "tlsinspect: capture filter: %v\n", err) }); err != nil {
+			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
+			return exitUsage, ""
+		}
+		cfg.Match = flt.match
+	}
+	for _, name := range o.read {
+		if o.verbose > 1 {
+			cfg.DecodeError = func(err error) { fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", name, err) }
+		}
+		c, err := readFile(ctx, name, stdin, cfg, emit)
+		total.Add(c)
+		if err != nil {
+			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
+			status = exitInput
+		}
+		if ctx.Err() != nil {
+			break // --count reached, or the output is gone
+		}
+	}
+	line := total.String()
+	if len(o.read) > 1 {
+		line += fmt.Sprintf(" in %d files", len(o.read))
+	}
+	return status, line
+}
+
 // readFile runs one capture file through the pipeline.
-func readFile(name string, stdin io.Reader, cfg analyze.Config, emit func(*tlsconn.Summary)) (analyze.Counts, error) {
+func readFile(ctx context.Context, name string, stdin io.Reader, cfg analyze.Config, emit func(*tlsconn.Summary)) (analyze.Counts, error) {
 	var src *capture.FileSource
 	var err error
 	if name == "-" {
@@ -157,5 +259,5 @@ func readFile(name string, stdin io.Reader, cfg analyze.Config, emit func(*tlsco
 		return analyze.Counts{}, err
 	}
 	defer src.Close()
-	return analyze.Run(src, cfg, emit)
+	return analyze.RunContext(ctx, src, cfg, emit)
 }

@@ -153,12 +153,20 @@ func TestExitStatus(t *testing.T) {
 		stderr     string // regexp
 		wantOutput bool
 	}{
-		{"help", []string{"--help"}, 0, "Usage: tlsinspect", false},
+		{"help", []string{"--help"}, 0, `Usage:\n  tlsinspect -r FILE(.|\n)*Exit status: 0`, false},
 		{"version", []string{"--version"}, 0, "^$", true},
 		{"no input", nil, 2, "no input", false},
 		{"unknown flag", []string{"--bogus"}, 2, "unknown flag: --bogus", false},
 		{"bad format", []string{"-r", src, "--format", "xml"}, 2, `unknown format "xml"`, false},
-		{"stray argument", []string{"-r", src, "extra"}, 2, `unexpected argument "extra"`, false},
+		{"filter outside the subset", []string{"-r", src, "extra"}, 2, `unsupported primitive "extra" at offset 0`, false},
+		{"filter given twice", []string{"-r", src, "-f", "port 1", "port", "2"}, 2, `both with -f and as arguments`, false},
+		{"filter and bpf file", []string{"-r", src, "-f", "port 1", "--bpf-file", src}, 2, `either as an expression or with --bpf-file`, false},
+		{"bad bpf file", []string{"-r", src, "--bpf-file", garbage}, 2, `--bpf-file .*garbage.pcap: `, false},
+		{"filter rejects all", []string{"-r", src, "port", "1"}, 0, `, \d+ filtered out`, false},
+		{"-r and -i", []string{"-r", src, "-i", "lo"}, 2, `-r and -i cannot be used together`, false},
+		{"duration on a file", []string{"-r", src, "--duration", "1s"}, 2, `--duration is for live capture`, false},
+		{"unwritable -w", []string{"-r", src, "-w", filepath.Join(dir, "no", "such", "dir.pcapng")}, 3, `-w: open .*no such file`, false},
+		{"unknown interface", []string{"-i", "nosuch0"}, 3, `no such interface "nosuch0"; available interfaces: .*lo`, false},
 		{"missing file", []string{"-r", filepath.Join(dir, "nope.pcap")}, 3, "nope.pcap: .*no such file", false},
 		{"not a capture", []string{"-r", garbage}, 3, `garbage.pcap: not a pcap or pcapng file`, false},
 		{"cut short", []string{"--format", "json", "-r", cut}, 3, `cut.pcap: packet \d+: `, true},
@@ -189,7 +197,7 @@ func TestStdinAndRepeatedRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	code := run([]string{"-f", "json", "-r", src, "-r", "-"}, bytes.NewReader(data), &out, &errb)
+	code := run([]string{"-T", "json", "-r", src, "-r", "-"}, bytes.NewReader(data), &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}

@@ -91,7 +91,7 @@ func TestCorpusMessagesAgainstTshark(t *testing.T) {
 // missed, when not nil, names a message tshark is known to miss in a
 // direction.
 func compareMessages(t *testing.T, capture string, ports []string, missed func(key string) string) int {
-	out, stderr, code := runCmd("-q", "-v", "-f", "json", "-r", capture)
+	out, stderr, code := runCmd("-q", "-v", "-T", "json", "-r", capture)
 	if code != 0 && code != exitInput {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -243,7 +243,7 @@ func TestVerboseTable(t *testing.T) {
 		}
 	}
 	// Without -v the JSON has no messages.
-	plain, _, _ := runCmd("-q", "-f", "json", "-r", f)
+	plain, _, _ := runCmd("-q", "-T", "json", "-r", f)
 	if strings.Contains(plain, `"messages"`) {
 		t.Error("messages listed without -v")
 	}

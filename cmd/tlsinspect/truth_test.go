@@ -59,7 +59,7 @@ func TestAgainstEndpoints(t *testing.T) {
 			if err := json.Unmarshal(raw, &truth); err != nil {
 				t.Fatal(err)
 			}
-			out, stderr, code := runCmd("-q", "-f", "json", "-r", filepath.Join(pcapDir, name+".pcap"))
+			out, stderr, code := runCmd("-q", "-T", "json", "-r", filepath.Join(pcapDir, name+".pcap"))
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}

@@ -90,7 +90,7 @@ func main() {
 					failed.Add(1)
 					continue
 				}
-				if _, err := c.Write(b); err == nil {
+				if _, err = c.Write(b); err == nil {
 					_, err = io.ReadFull(c, b)
 				}
 				c.Close()

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/tlsinspect/tlsinspect/analyze"
+	"github.com/tlsinspect/tlsinspect/capture"
+	"github.com/tlsinspect/tlsinspect/pcapout"
+	"github.com/tlsinspect/tlsinspect/tlsconn"
+)
+
+// runLive captures on o.iface until ctx is done (--count), --duration
+// passes, or SIGINT/SIGTERM arrives; a second signal exits at once. It
+// returns the exit status and the statistics line.
+func runLive(ctx context.Context, cancel context.CancelFunc, o options, flt *filter, cfg analyze.Config, emit func(*tlsconn.Summary), stderr io.Writer) (int, string) {
+	lc := capture.LiveConfig{Interface: o.iface, Snaplen: o.snaplen, Promiscuous: !o.noPromisc}
+	if flt != nil {
+		lc.Filter = flt.compile
+	}
+	src, err := capture.OpenLive(lc)
+	if err != nil {
+		fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
+		if flt != nil && flt.isCompileError(err) {
+			return exitUsage, ""
+		}
+		return exitInput, ""
+	}
+	defer src.Close()
+	if !o.quiet {
+		// As tcpdump does; scripts and tests wait for this line before
+		// making traffic.
+		fmt.Fprintf(stderr, "tlsinspect: listening on %s, link type %s, snapshot length %d bytes (interrupt to stop)\n", src.Interface(), src.LinkType(), o.snaplen)
+	}
+	if o.verbose > 1 {
+		cfg.DecodeError = func(err error) { fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", o.iface, err) }
+	}
+	if o.duration > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeout(ctx, o.duration)
+		defer stop()
+	}
+
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case <-sig:
+		case <-ctx.Done():
+			return
+		}
+		cancel()
+		if !o.quiet {
+			fmt.Fprintln(stderr, "tlsinspect: stopping: reporting connections in progress (interrupt again to quit at once)")
+		}
+		<-sig
+		os.Exit(130)
+	}()
+
+	c, err := analyze.RunContext(ctx, src, cfg, emit)
+	status := exitOK
+	if err != nil {
+		fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", o.iface, err)
+		status = exitInput
+	}
+	st, serr := src.Stats()
+	kernel := "unknown"
+	if serr == nil {
+		kernel = fmt.Sprint(st.KernelDropped)
+	}
+	line := fmt.Sprintf("%d packets captured on %s, %s dropped by the kernel, %d not decodable; %d TCP connections, %d TLS connections, %d handshakes (%d completed), %d warnings",
+		c.Packets, src.Interface(), kernel, c.DecodeErrors, c.TLS.TCPConnections, c.TLS.TLSConnections, c.TLS.Handshakes, c.TLS.Established, c.TLS.Warnings)
+	return status, line
+}
+
+// listInterfaces prints the interfaces live capture can use (-D).
+func listInterfaces(stdout, stderr io.Writer) int {
+	ifs, err := capture.ListInterfaces()
+	if err != nil {
+		fmt.Fprintf(stderr, "tlsinspect: listing interfaces: %v\n", err)
+		return exitInput
+	}
+	for i, it := range ifs {
+		state := "down"
+		if it.Up {
+			state = "up"
+		}
+		if it.Loopback {
+			state += ", loopback"
+		}
+		addrs := make([]string, len(it.Addrs))
+		for j, a := range it.Addrs {
+			addrs[j] = a.String()
+		}
+		line := fmt.Sprintf("%d. %s [%s]", i+1, it.Name, state)
+		if len(addrs) > 0 {
+			line += " " + strings.Join(addrs, ", ")
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	return exitOK
+}
+
+// handshakeFile is the -w output.
+type handshakeFile struct {
+	f *os.File
+	w *pcapout.Writer
+}
+
+func createHandshakeFile(path, name string, snaplen int) (*handshakeFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-w: %w", err)
+	}
+	return &handshakeFile{f: f, w: pcapout.New(f, name, snaplen)}, nil
+}
+
+func (h *handshakeFile) close() error {
+	err := h.w.Flush()
+	if cerr := h.f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("-w %s: %w", h.f.Name(), err)
+	}
+	return nil
+}
