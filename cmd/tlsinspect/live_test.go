@@ -358,7 +358,7 @@ func TestLiveNamespaces(t *testing.T) {
 	if _, err := testpki.New(dir, net.ParseIP("10.77.0.1")); err != nil {
 		t.Fatal(err)
 	}
-	r := startLive(t, []string{"ip", "netns", "exec", nsS}, "-i", "veth-s", "-T", "json", "-c", "2", "tcp port 4433 or tcp port 4434")
+	r := startLive(t, []string{"ip", "netns", "exec", nsS}, "-i", "veth-s", "-T", "json", "-c", "4", "tcp portrange 4433-4436")
 
 	// Mutual TLS 1.2 (the server demands a certificate), then TLS 1.3 with
 	// no client certificate.
@@ -392,6 +392,43 @@ func TestLiveNamespaces(t *testing.T) {
 	}
 	runOpenSSL("4433", []string{"-Verify", "1", "-tls1_2"}, []string{"-cert", filepath.Join(dir, "client.pem"), "-key", filepath.Join(dir, "client.key")})
 	runOpenSSL("4434", []string{"-tls1_3"}, nil)
+	// A handshake the server refuses: it only speaks TLS 1.3.
+	refused := exec.Command("ip", "netns", "exec", nsS, "openssl", "s_server", "-accept", "10.77.0.1:4435", "-naccept", "1", "-quiet", "-tls1_3",
+		"-cert", filepath.Join(dir, "server.pem"), "-key", filepath.Join(dir, "server.key"))
+	if err := refused.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer refused.Process.Kill()
+	for i := 0; i < 50; i++ {
+		time.Sleep(100 * time.Millisecond)
+		cl := exec.Command("ip", "netns", "exec", nsC, "openssl", "s_client", "-connect", "10.77.0.1:4435", "-servername", "server.test", "-tls1_2")
+		cl.Stdin = strings.NewReader("")
+		if out, _ := cl.CombinedOutput(); !bytes.Contains(out, []byte("connect:errno")) {
+			break
+		}
+	}
+	// Go crypto/tls on both ends (internal/tlspeer): mutual TLS 1.3.
+	peer := filepath.Join(t.TempDir(), "tlspeer")
+	if out, err := exec.Command("go", "build", "-o", peer, "../../internal/tlspeer").CombinedOutput(); err != nil {
+		t.Fatalf("build tlspeer: %v\n%s", err, out)
+	}
+	ready := filepath.Join(dir, "ready")
+	gsrv := exec.Command("ip", "netns", "exec", nsS, peer, "-mode", "server", "-addr", "10.77.0.1:4436", "-cert", filepath.Join(dir, "server.pem"),
+		"-key", filepath.Join(dir, "server.key"), "-ca", filepath.Join(dir, "ca.pem"), "-client-auth", "require-verify", "-ready", ready, "-out", filepath.Join(dir, "srv.jsonl"))
+	if err := gsrv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer gsrv.Process.Kill()
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out, err := exec.Command("ip", "netns", "exec", nsC, peer, "-mode", "client", "-addr", "10.77.0.1:4436", "-sni", "server.test",
+		"-ca", filepath.Join(dir, "ca.pem"), "-cert", filepath.Join(dir, "client.pem"), "-key", filepath.Join(dir, "client.key")).CombinedOutput(); err != nil {
+		t.Fatalf("tlspeer client: %v\n%s", err, out)
+	}
 
 	if code := r.wait(t, 15*time.Second); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, r.stderr.String())
@@ -399,6 +436,15 @@ func TestLiveNamespaces(t *testing.T) {
 	got := r.summaries(t)
 	checkLive(t, got["4433"], map[string]any{"version": "TLS 1.2", "sni": "server.test", "client_cert_requested": true, "client_cert_sent": true, "established": true})
 	checkLive(t, got["4434"], map[string]any{"version": "TLS 1.3", "sni": "server.test", "established": true})
+	checkLive(t, got["4435"], map[string]any{"version": nil, "sni": "server.test", "established": false})
+	if a := fmt.Sprint(got["4435"]["alerts"]); !strings.Contains(a, "protocol_version") {
+		t.Errorf("refused handshake: alerts %s, want protocol_version", a)
+	}
+	// TLS 1.3 hides the client certificate; the size-based inference sees it.
+	checkLive(t, got["4436"], map[string]any{"version": "TLS 1.3", "sni": "server.test", "established": true, "client_cert_requested": nil})
+	if inf, _ := got["4436"]["client_cert_inferred"].(map[string]any); inf == nil || inf["sent"] != true {
+		t.Errorf("Go mutual TLS 1.3: client_cert_inferred = %v, want sent true", got["4436"]["client_cert_inferred"])
+	}
 	if c, _ := got["4433"]["client"].(string); !strings.HasPrefix(c, "10.77.0.2:") {
 		t.Errorf("client = %q, want 10.77.0.2:…", c)
 	}
