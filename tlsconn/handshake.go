@@ -8,6 +8,7 @@ import (
 	"github.com/tlsinspect/tlsinspect/dissect"
 	"github.com/tlsinspect/tlsinspect/fingerprint"
 	"github.com/tlsinspect/tlsinspect/iana"
+	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
 
 // aeadAlertLen is the length of a TLS 1.3 record holding only an encrypted
@@ -615,7 +616,12 @@ func (h *handshake) summarize() *Summary {
 			s.ClientCertSent = &f
 		}
 	}
-	if !s.Established && h.closeReason != "" && h.sh != nil && !h.fatal {
+	switch {
+	case s.Established || h.fatal || h.closeReason == "":
+	case h.closeReason == tcpstream.CloseEndOfInput.String():
+		// The capture ended (or was stopped) with the handshake under way.
+		s.Warnings = append(s.Warnings, "handshake still in progress when the capture ended")
+	case h.sh != nil:
 		s.Warnings = append(s.Warnings, "connection ended ("+h.closeReason+") before the handshake completed")
 	}
 	if s.ClientVersions == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/tlsinspect/tlsinspect/analyze"
 	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/pcapout"
+	"github.com/tlsinspect/tlsinspect/tcpstream"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
 
@@ -74,8 +75,14 @@ func runLive(ctx context.Context, cancel context.CancelFunc, o options, flt *fil
 	if serr == nil {
 		kernel = fmt.Sprint(st.KernelDropped)
 	}
-	line := fmt.Sprintf("%d packets captured on %s, %s dropped by the kernel, %d not decodable; %d TCP connections, %d TLS connections, %d handshakes (%d completed), %d warnings",
+	// tlsinspect itself drops only packets it cannot decode; data it had
+	// to give up (buffer limits, evicted connections) is in each
+	// connection's warnings.
+	line := fmt.Sprintf("%d packets captured on %s, %s dropped by the kernel, %d dropped by tlsinspect (undecodable); %d TCP connections, %d TLS connections, %d handshakes (%d completed), %d warnings",
 		c.Packets, src.Interface(), kernel, c.DecodeErrors, c.TLS.TCPConnections, c.TLS.TLSConnections, c.TLS.Handshakes, c.TLS.Established, c.TLS.Warnings)
+	if n := c.TCP.ClosedBy(tcpstream.CloseEvicted); n > 0 {
+		line += fmt.Sprintf(", %d connections evicted (too many at once)", n)
+	}
 	return status, line
 }
 

@@ -304,6 +304,9 @@ func TestLiveStop(t *testing.T) {
 			}
 			got := r.summaries(t)[port]
 			checkLive(t, got, map[string]any{"sni": "stop.test", "established": false})
+			if w := fmt.Sprint(got["warnings"]); !strings.Contains(w, "handshake still in progress when the capture ended") {
+				t.Errorf("in-progress connection not marked: warnings %s", w)
+			}
 			if !strings.Contains(r.stderr.String(), "packets captured on lo") {
 				t.Errorf("no statistics line:\n%s", r.stderr.String())
 			}
