@@ -1,4 +1,6 @@
-// Package capture reads packets from capture files.
+// Package capture is where packets come from: capture files (FileSource)
+// and live interfaces (LiveSource). Both yield Packets through the same
+// Next method, so everything after this package is shared.
 //
 // A FileSource recognises the file format by its content, not its name:
 // classic pcap (microsecond and nanosecond timestamps, either byte order),
@@ -21,4 +23,12 @@
 //
 // A clean end of file is io.EOF. errors.Is(err, ErrTruncated) tells a file
 // that ends early from one whose content is invalid (ErrCorrupt).
+//
+// OpenLive captures from an interface: on Linux through an AF_PACKET
+// TPACKET_V3 ring (pure Go), with the capture filter and the drop of
+// loopback's duplicate outgoing copies done in the kernel; with the build
+// tag pcap through libpcap; elsewhere it returns ErrLiveUnsupported. Its
+// Next returns ErrNoPacket after about 100 ms without a packet, so the
+// caller can act on time passing on a quiet link. ListInterfaces lists
+// what can be captured on.
 package capture
