@@ -664,35 +664,31 @@ func (b *binOp) write(w *strings.Builder) {
 	// Equal precedence, grouping from the left: a left operand never
 	// needs parentheses and a right one always does; they are added on
 	// the left too when and/or mix, for the reader.
-	if l, ok := b.l.(*binOp); ok && l.and != b.and {
-		w.WriteByte('(')
-		l.write(w)
-		w.WriteByte(')')
-	} else {
-		b.l.write(w)
-	}
+	l, ok := b.l.(*binOp)
+	writeGrouped(w, b.l, ok && l.and != b.and)
 	if b.and {
 		w.WriteString(" and ")
 	} else {
 		w.WriteString(" or ")
 	}
-	if _, ok := b.r.(*binOp); ok {
-		w.WriteByte('(')
-		b.r.write(w)
-		w.WriteByte(')')
-	} else {
-		b.r.write(w)
-	}
+	_, ok = b.r.(*binOp)
+	writeGrouped(w, b.r, ok)
 }
 
 func (n *negation) write(w *strings.Builder) {
 	w.WriteString("not ")
-	if _, ok := n.x.(*binOp); ok {
+	_, ok := n.x.(*binOp)
+	writeGrouped(w, n.x, ok)
+}
+
+// writeGrouped writes x, in parentheses when paren is set.
+func writeGrouped(w *strings.Builder, x node, paren bool) {
+	if paren {
 		w.WriteByte('(')
-		n.x.write(w)
+	}
+	x.write(w)
+	if paren {
 		w.WriteByte(')')
-	} else {
-		n.x.write(w)
 	}
 }
 
