@@ -355,6 +355,9 @@ func (c *conn) clientHello(m *dissect.ClientHello, err error) {
 	h.fingerprintClientHello(m, err)
 	switch {
 	case h.ch == nil:
+		// m's byte fields alias the stream's buffer, valid only during the
+		// event; the session ID is compared when the handshake is summed up.
+		m.SessionID = bytes.Clone(m.SessionID)
 		h.ch = m
 		h.s.TS = c.ts.UTC()
 		fillClientHello(h.s, m)
@@ -477,6 +480,7 @@ func (c *conn) serverHello(m *dissect.ServerHello, err error) {
 		h.warn("ServerHello without a ClientHello in the capture: the client's offer is unknown")
 		h.s.TS = c.ts.UTC()
 	}
+	m.SessionID = bytes.Clone(m.SessionID) // see clientHello
 	h.sh = m
 	h.version = m.NegotiatedVersion()
 	s := h.s
