@@ -23,8 +23,8 @@ type Writer interface {
 	Close() error
 }
 
-// Formats lists the values accepted by New.
-var Formats = []string{"table", "json"}
+// Formats lists the values accepted by New (FORMATS.md describes each).
+var Formats = []string{"table", "json", "csv", "ecs", "zeek", "zeek-json", "markdown"}
 
 // New returns a Writer for format.
 func New(format string, w io.Writer) (Writer, error) {
@@ -33,8 +33,18 @@ func New(format string, w io.Writer) (Writer, error) {
 		return NewTable(w), nil
 	case "json", "jsonl":
 		return NewJSON(w), nil
+	case "csv":
+		return NewCSV(w), nil
+	case "ecs":
+		return NewECS(w), nil
+	case "zeek":
+		return NewZeek(w), nil
+	case "zeek-json":
+		return NewZeekJSON(w), nil
+	case "markdown", "md":
+		return NewMarkdown(w), nil
 	}
-	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, " or "))
+	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 }
 
 // JSON writes one object per line and flushes each, so that a reader

@@ -108,13 +108,19 @@ func TestJSONLinesFlushEachSummary(t *testing.T) {
 }
 
 func TestNewFormats(t *testing.T) {
-	for _, f := range []string{"table", "json", "jsonl"} {
+	for _, f := range append([]string{"jsonl", "md"}, Formats...) {
 		if _, err := New(f, &bytes.Buffer{}); err != nil {
 			t.Errorf("New(%q): %v", f, err)
 		}
 	}
-	if _, err := New("xml", &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "table or json") {
-		t.Errorf("New(xml) error = %v", err)
+	_, err := New("xml", &bytes.Buffer{})
+	if err == nil {
+		t.Fatal("New(xml) accepted")
+	}
+	for _, f := range Formats {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("New(xml) error %q does not list %s", err, f)
+		}
 	}
 }
 

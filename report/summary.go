@@ -66,6 +66,13 @@ func NewSummary(w io.Writer, format string, color bool) (*Summary, error) {
 	if _, err := New(format, io.Discard); err != nil {
 		return nil, err
 	}
+	switch format {
+	case "table", "json", "jsonl":
+	default:
+		// The per-handshake formats have no summary form; writing JSON
+		// under their name would surprise a reader expecting CSV or a log.
+		return nil, fmt.Errorf("summary supports formats table and json, not %q", format)
+	}
 	return &Summary{w: w, json: format != "table", color: color}, nil
 }
 

@@ -257,6 +257,12 @@ func TestSummaryEmptyAndFormats(t *testing.T) {
 	if _, err := NewSummary(&bytes.Buffer{}, "xml", false); err == nil || !strings.Contains(err.Error(), `unknown format "xml"`) {
 		t.Errorf("NewSummary(xml) error = %v", err)
 	}
+	// The per-handshake formats have no summary form.
+	for _, f := range []string{"csv", "ecs", "zeek", "zeek-json", "markdown"} {
+		if _, err := Open(f, &bytes.Buffer{}, Options{Summary: true}); err == nil || !strings.Contains(err.Error(), "summary supports") {
+			t.Errorf("Open(%s, summary) error = %v", f, err)
+		}
+	}
 	for _, tt := range []struct {
 		format string
 		opts   Options
@@ -267,6 +273,11 @@ func TestSummaryEmptyAndFormats(t *testing.T) {
 		{"json", Options{Color: true}, "*report.JSON"},
 		{"table", Options{Summary: true}, "*report.Summary"},
 		{"json", Options{Summary: true}, "*report.Summary"},
+		{"csv", Options{Color: true}, "*report.CSV"},
+		{"ecs", Options{}, "*report.ECS"},
+		{"zeek", Options{}, "*report.Zeek"},
+		{"zeek-json", Options{}, "*report.ZeekJSON"},
+		{"markdown", Options{Color: true}, "*report.Markdown"},
 	} {
 		w, err := Open(tt.format, &bytes.Buffer{}, tt.opts)
 		if err != nil || fmt.Sprintf("%T", w) != tt.want {
