@@ -23,7 +23,7 @@ type Writer interface {
 	Close() error
 }
 
-// Formats lists the values accepted by New (FORMATS.md describes each).
+// Formats lists the values accepted by New (README "Output formats").
 var Formats = []string{"table", "json", "csv", "ecs", "zeek", "zeek-json", "markdown"}
 
 // New returns a Writer for format.
