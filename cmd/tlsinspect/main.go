@@ -26,9 +26,10 @@ import (
 
 // Exit statuses (README "Exit status").
 const (
-	exitOK    = 0 // 1 is kept for policy violations
-	exitUsage = 2
-	exitInput = 3
+	exitOK        = 0
+	exitViolation = 1 // a policy rule or --fail-on-drift failed
+	exitUsage     = 2
+	exitInput     = 3
 )
 
 var version = "dev"
@@ -38,26 +39,31 @@ func main() {
 }
 
 type options struct {
-	read        []string
-	iface       string
-	listIfaces  bool
-	snaplen     int
-	noPromisc   bool
-	count       int
-	duration    time.Duration
-	filter      string
-	bpfFile     string
-	writeFile   string
-	format      string
-	quiet       bool
-	verbose     int
-	maxMessage  int
-	scanLimit   int
-	maxBuffer   int
-	idleTimeout time.Duration
-	showVersion bool
-	color       report.ColorMode
-	summary     bool
+	read         []string
+	iface        string
+	listIfaces   bool
+	snaplen      int
+	noPromisc    bool
+	count        int
+	duration     time.Duration
+	filter       string
+	bpfFile      string
+	writeFile    string
+	format       string
+	zeekJSON     bool
+	saveBaseline string
+	baseline     string
+	failOnDrift  string
+	policy       policyOptions
+	quiet        bool
+	verbose      int
+	maxMessage   int
+	scanLimit    int
+	maxBuffer    int
+	idleTimeout  time.Duration
+	showVersion  bool
+	color        report.ColorMode
+	summary      bool
 }
 
 func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
@@ -76,7 +82,11 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.StringVarP(&o.filter, "filter", "f", "", "capture filter `EXPR`, tcpdump style (host, net, port, portrange, tcp, udp, ip, ip6, vlan, and/or/not, parentheses); also given as trailing arguments")
 	fs.StringVar(&o.bpfFile, "bpf-file", "", "capture filter as a compiled classic BPF program in `FILE` (tcpdump -ddd output), for expressions beyond -f's subset")
 	fs.StringVarP(&o.writeFile, "write", "w", "", "also write the packets of TLS handshakes (not bulk data) to `FILE` (pcapng)")
-	fs.StringVarP(&o.format, "format", "T", "table", "output `format`: table or json (JSON lines, one object per connection)")
+	fs.StringVarP(&o.format, "format", "T", "table", "output `format`: "+strings.Join(report.Formats, ", ")+" (README \"Output formats\")")
+	fs.BoolVar(&o.zeekJSON, "zeek-json", false, "with --format zeek: Zeek's JSON log format instead of TSV")
+	fs.StringVar(&o.saveBaseline, "save-baseline", "", "record per server what was negotiated to `FILE` (JSON), for --baseline later")
+	fs.StringVar(&o.baseline, "baseline", "", "compare what was negotiated with the baseline in `FILE` and report drift on standard error")
+	fs.StringVar(&o.failOnDrift, "fail-on-drift", "", "with --baseline: exit 1 on `drift`: downgrade (weaker version, suite, client auth, new issuer, failing handshakes) or any")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary line on standard error")
 	fs.CountVarP(&o.verbose, "verbose", "v", "list every handshake message with its decoded fields under each connection (JSON: a \"messages\" array); -vv also reports each undecodable packet on standard error")
 	fs.IntVar(&o.maxMessage, "max-message", dissect.DefaultMaxMessage, "largest handshake message reassembled, in `bytes`; larger ones are reported and skipped")
@@ -85,6 +95,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "forget a connection idle this long in packet time")
 	fs.Var(&o.color, "color", "colour the table: auto (when standard output is a terminal and NO_COLOR is not set), always or never")
 	fs.BoolVar(&o.summary, "summary", false, "print counts (by version, cipher suite, SNI, fingerprint, finding, outcome, client certificate) instead of one row per connection")
+	addPolicyFlags(fs, &o.policy)
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage:
@@ -98,8 +109,10 @@ filter (host, net, port, portrange, tcp, udp, ip, ip6, vlan, and/or/not).
 
 Flags:
 %s
-Exit status: 0 all input read; 2 usage error; 3 an input could not be read
-completely, or live capture could not start.
+Exit status: 0 all input read and every policy rule held; 1 a policy rule
+was violated (or --fail-on-drift found drift); 2 usage error (flags, policy
+file, baseline); 3 an input could not be read completely, or live capture
+could not start.
 `, fs.FlagUsages())
 	}
 	return fs
@@ -145,6 +158,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "%v", err)
 	}
+	if o.zeekJSON {
+		if o.format != "zeek" {
+			return usageError(stderr, "--zeek-json goes with --format zeek")
+		}
+		o.format = "zeek-json"
+	}
+	gate, err := newGate(o, stderr)
+	if err != nil {
+		return usageError(stderr, "%v", err)
+	}
 	out, err := report.Open(o.format, stdout, report.Options{Color: o.color.Enabled(stdout), Summary: o.summary})
 	if err != nil {
 		return usageError(stderr, "--format: %v", err)
@@ -158,6 +181,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if writeErr == nil {
 			writeErr = out.Write(s)
 		}
+		gate.add(s)
 		reported++
 		if o.count > 0 && reported >= o.count {
 			cancel()
@@ -204,6 +228,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if !o.quiet && statLine != "" {
 		fmt.Fprintln(stderr, "tlsinspect: "+statLine)
+	}
+	failed, err := gate.finish(stdout, stderr, o.quiet)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
+		return exitInput
+	case status != exitOK:
+		// An input read only in part cannot vouch for the rules.
+		return status
+	case failed:
+		return exitViolation
 	}
 	return status
 }

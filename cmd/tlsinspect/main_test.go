@@ -142,6 +142,10 @@ func TestExitStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	badPolicy := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badPolicy, []byte("rules:\n  - name: typo\n    requre: {established: true}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cut := filepath.Join(dir, "cut.pcap")
 	if err := os.WriteFile(cut, full[:len(full)-30], 0o644); err != nil {
 		t.Fatal(err)
@@ -166,6 +170,12 @@ func TestExitStatus(t *testing.T) {
 		{"-r and -i", []string{"-r", src, "-i", "lo"}, 2, `-r and -i cannot be used together`, false},
 		{"duration on a file", []string{"-r", src, "--duration", "1s"}, 2, `--duration is for live capture`, false},
 		{"unwritable -w", []string{"-r", src, "-w", filepath.Join(dir, "no", "such", "dir.pcapng")}, 3, `-w: open .*no such file`, false},
+		{"policy file with a typo", []string{"-r", src, "--policy", badPolicy}, 2, `bad.yaml:3: unknown key "requre"`, false},
+		{"junit without a policy", []string{"-r", src, "--junit", filepath.Join(dir, "j.xml")}, 2, `--junit needs a policy`, false},
+		{"bad min-version", []string{"-r", src, "--min-version", "1.5"}, 2, `min-version`, false},
+		{"policy violated", []string{"-T", "json", "-r", src, "--require-mtls"}, 1, `violation: rule command-line: .*client_cert.requested: expected true, got false`, true},
+		{"policy held", []string{"-T", "json", "-r", src, "--min-version", "1.2", "--expect-connections", "1"}, 0, `policy passed: 1 connections checked, 0 violations`, true},
+		{"violation in a damaged file", []string{"-T", "json", "-r", cut, "--require-mtls"}, 3, `violation: `, true},
 		{"unknown interface", []string{"-i", "nosuch0"}, 3, `no such interface "nosuch0"; available interfaces: .*lo`, false},
 		{"missing file", []string{"-r", filepath.Join(dir, "nope.pcap")}, 3, "nope.pcap: .*no such file", false},
 		{"not a capture", []string{"-r", garbage}, 3, `garbage.pcap: not a pcap or pcapng file`, false},
