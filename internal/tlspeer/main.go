@@ -66,6 +66,7 @@ type config struct {
 	ticketsDisabled           bool
 	mss                       int
 	readyFile                 string
+	keyLog                    string
 	out                       string
 	timeout                   time.Duration
 	pause                     time.Duration
@@ -92,6 +93,7 @@ func main() {
 	flag.IntVar(&c.mss, "mss", 0, "client: set TCP_MAXSEG on the socket before connecting (0: kernel default)")
 	flag.StringVar(&c.readyFile, "ready", "", "server: create this file once listening")
 	flag.StringVar(&c.out, "out", "", "append JSON lines here (default stdout)")
+	flag.StringVar(&c.keyLog, "keylog", "", "append the session secrets to this file (NSS key log format, as SSLKEYLOGFILE)")
 	flag.DurationVar(&c.timeout, "timeout", 15*time.Second, "per-connection deadline")
 	flag.DurationVar(&c.pause, "pause", 100*time.Millisecond, "client: pause between connections")
 	flag.Parse()
@@ -212,6 +214,13 @@ func baseConfig(c *config) (*tls.Config, error) {
 	}
 	cfg.NextProtos = splitList(c.alpn)
 	cfg.SessionTicketsDisabled = c.ticketsDisabled
+	if c.keyLog != "" {
+		f, err := os.OpenFile(c.keyLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		cfg.KeyLogWriter = f // closed at exit
+	}
 	if c.certFile != "" {
 		cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
 		if err != nil {

@@ -505,7 +505,7 @@ ca_cli_go() {
 	cflags="$(cli_ca)"
 	[[ $2 == cert ]] && cflags="$cflags -cert $PKI/client-chain.pem -key $PKI/client.key"
 	# shellcheck disable=SC2086
-	timeout $TO "$PEER" -mode client -addr "127.0.0.1:$port" -out "$T/client.jsonl" $cflags || true
+	timeout $TO "$PEER" -mode client -addr "127.0.0.1:$port" -out "$T/client.jsonl" -keylog "$KEYS" $cflags || true
 }
 
 # ca_cli_openssl PORT CERT: s_client -msg (with -cert/-key when CERT=cert).
@@ -514,7 +514,7 @@ ca_cli_openssl() {
 	[[ $2 == cert ]] && cflags="-cert $PKI/client.pem -key $PKI/client.key -cert_chain $PKI/inter.pem"
 	# shellcheck disable=SC2086
 	printf 'GET / HTTP/1.0\r\n\r\n' | timeout $TO openssl s_client -connect "127.0.0.1:$port" \
-		-servername server.test -CAfile "$PKI/ca.pem" -ign_eof -msg $cflags >"$T/s_client.log" 2>&1 || true
+		-servername server.test -CAfile "$PKI/ca.pem" -ign_eof -msg -keylogfile "$KEYS" $cflags >"$T/s_client.log" 2>&1 || true
 	awk '/^HTTP\/1\.0 200/ {exit} {print}' "$T/s_client.log" >"$T/s_client.log.client"
 	jq -cn --argjson a "$(ossl_fields "$T/s_client.log.client")" --argjson b "$(ossl_msg_cert "$T/s_client.log.client" '>>>')" \
 		'{role: "client", stack: "openssl s_client -msg", conn: 1} + $a + $b' >>"$T/client.jsonl"
@@ -525,7 +525,7 @@ ca_cli_gnutls() {
 	local port=$1 cflags=""
 	[[ $2 == cert ]] && cflags="--x509certfile $PKI/client-chain.pem --x509keyfile $PKI/client.key"
 	# shellcheck disable=SC2086
-	printf 'GET / HTTP/1.0\r\n\r\n' | timeout $TO gnutls-cli 127.0.0.1 -p "$port" --sni-hostname server.test \
+	printf 'GET / HTTP/1.0\r\n\r\n' | SSLKEYLOGFILE="$KEYS" timeout $TO gnutls-cli 127.0.0.1 -p "$port" --sni-hostname server.test \
 		--verify-hostname server.test --x509cafile "$PKI/ca.pem" $cflags >"$T/gnutls-cli.log" 2>&1 || true
 	local n desc
 	n=$(sed -n 's/^- Successfully sent \([0-9]*\) certificate.*/\1/p' "$T/gnutls-cli.log" | head -1)
@@ -542,6 +542,9 @@ ca_cli_gnutls() {
 # clientauth_scenario NAME PORT CLIENT CERT SERVER AUTH DESCRIPTION
 clientauth_scenario() {
 	local name=$1 port=$2 cli=$3 cert=$4 srv=$5 auth=$6 desc=$7 cstack sstack
+	# The client's session secrets, for decryption with --keylog.
+	KEYS="$T/$name.keys"
+	rm -f "$KEYS"
 	cap_start "$T/$name.pcap" lo tcp port "$port"
 	"ca_srv_$srv" "$port" "$auth"
 	"ca_cli_$cli" "$port" "$cert"
@@ -744,6 +747,9 @@ for name in "${SCEN[@]}"; do
 		continue
 	fi
 	cp "$T/$name.pcap" "$T/$name.truth.json" "$HERE/"
+	# Key logs (NSS format) of the scenarios that record them: throwaway
+	# keys of throwaway sessions, kept so that tests can decrypt.
+	[[ -s $T/$name.keys ]] && cp "$T/$name.keys" "$HERE/"
 	case $name in
 	tls13-go) editcap -F pcapng "$HERE/tls13-go.pcap" "$HERE/tls13-go.pcapng" ;;
 	tls12-ecdhe-go) gzip -9 -n -c "$HERE/tls12-ecdhe-go.pcap" >"$HERE/tls12-ecdhe-go.pcap.gz" ;;
