@@ -84,14 +84,20 @@ const (
 )
 
 // countReader counts the bytes read through it, so that the position of the
-// next unread byte is count minus what the bufio.Reader above holds.
+// next unread byte is count minus what the bufio.Reader above holds. For
+// pcapng it also shows them to an ngObserver, which finds the Decryption
+// Secrets Blocks.
 type countReader struct {
-	r io.Reader
-	n int64
+	r  io.Reader
+	n  int64
+	ng *ngObserver
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	if c.ng != nil && n > 0 {
+		c.ng.observe(p[:n], c.n)
+	}
 	c.n += int64(n)
 	return n, err
 }
@@ -99,18 +105,29 @@ func (c *countReader) Read(p []byte) (int, error) {
 // FileSource reads the packets of one capture file. It is not safe for
 // concurrent use.
 type FileSource struct {
-	name     string
-	closer   io.Closer
-	gz       *gzip.Reader
-	cr       countReader
-	br       *bufio.Reader
-	format   format
-	order    binary.ByteOrder // pcap: of the file; pcapng: of the current section
-	linkType layers.LinkType  // pcap only
-	pcap     *pcapgo.Reader
-	ng       *pcapgo.NgReader
-	n        int   // packets returned
-	err      error // sticky: io.EOF or a *ReadError
+	// OnSecrets, when set, is called with the contents of each pcapng
+	// Decryption Secrets Block (secretsType SecretsTLSKeyLog holds an NSS
+	// key log), in file order. It is called by Next, after Next has
+	// returned the packets before the block and before it returns the
+	// first packet after it (or io.EOF), so it may be set any time before
+	// the first Next. data is the callee's to keep. A damaged block ends
+	// reading with a *ReadError wrapping ErrCorrupt, as a damaged packet
+	// does.
+	OnSecrets func(secretsType uint32, data []byte)
+
+	name      string
+	closer    io.Closer
+	gz        *gzip.Reader
+	cr        countReader
+	br        *bufio.Reader
+	format    format
+	order     binary.ByteOrder // pcap: of the file; pcapng: of the current section
+	linkType  layers.LinkType  // pcap only
+	pcap      *pcapgo.Reader
+	ng        *pcapgo.NgReader
+	n         int   // packets returned
+	err       error // sticky: io.EOF or a *ReadError
+	inSecrets bool  // OnSecrets is running: its panics are its own, not damaged data
 }
 
 // OpenFile opens a capture file; "-" reads standard input.
@@ -185,6 +202,9 @@ func NewFileSource(name string, r io.Reader) (*FileSource, error) {
 		}
 	}
 	s.cr = countReader{r: rest}
+	if bytes.Equal(head, magicPcapngBytes) {
+		s.cr.ng = &ngObserver{}
+	}
 	s.br = bufio.NewReaderSize(&s.cr, bufSize)
 
 	switch {
@@ -278,6 +298,10 @@ func (s *FileSource) Next() (p Packet, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
+			if s.inSecrets {
+				s.inSecrets = false
+				panic(r)
+			}
 			p = Packet{}
 			err = s.fail(-1, &problem{fmt.Sprintf("reader failed on damaged data: %v", r), ErrCorrupt})
 		}
@@ -525,11 +549,30 @@ func (s *FileSource) checkNgPacketBlock(pos int64, off int, typ uint32, length i
 }
 
 func (s *FileSource) nextPcapng() (Packet, error) {
+	ng := s.cr.ng
+	if len(ng.events) > 0 { // the check is inlined; secrets is not
+		if err := s.secrets(false); err != nil {
+			return Packet{}, err
+		}
+	}
 	pos := s.pos()
 	if err := s.checkNgBlocks(pos); err != nil {
+		// Looking ahead may have found a damaged secrets block before
+		// the damage it reports.
+		if err := s.secrets(false); err != nil {
+			return Packet{}, err
+		}
 		return Packet{}, err
 	}
 	data, ci, err := s.ng.ZeroCopyReadPacketData()
+	// The packet was read, with the blocks before it: hand out the
+	// secrets among them, and report a damaged one rather than the packet
+	// or whatever pcapgo made of it.
+	if len(ng.events) > 0 {
+		if err := s.secrets(err == io.EOF); err != nil {
+			return Packet{}, err
+		}
+	}
 	if err != nil {
 		if err == io.EOF {
 			s.err = io.EOF
@@ -549,6 +592,31 @@ func (s *FileSource) nextPcapng() (Packet, error) {
 		Length:    ci.Length,
 		Truncated: ci.CaptureLength < ci.Length,
 	}, nil
+}
+
+// secrets hands the Decryption Secrets Blocks found before the next packet
+// to OnSecrets (all of them at the end of the file), or returns the damage
+// found in one.
+func (s *FileSource) secrets(all bool) error {
+	o := s.cr.ng
+	for len(o.events) > 0 {
+		e := o.events[0]
+		if !all && e.packets > s.n {
+			return nil
+		}
+		o.events[0] = ngEvent{}
+		o.events = o.events[1:]
+		o.pending -= int64(len(e.data))
+		if e.err != nil {
+			return s.fail(e.offset, e.err)
+		}
+		if s.OnSecrets != nil {
+			s.inSecrets = true
+			s.OnSecrets(e.typ, e.data)
+			s.inSecrets = false
+		}
+	}
+	return nil
 }
 
 func ngLinkType(ci gopacket.CaptureInfo) layers.LinkType {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -649,29 +650,61 @@ func FuzzFileSource(f *testing.F) {
 	f.Add(gz(f, ng))
 	f.Add(p[:50])
 	f.Add([]byte("<!DOCTYPE"))
+	// Decryption Secrets Blocks
+	dsb, _, _ := dsbFile(binary.LittleEndian, binary.BigEndian)
+	f.Add(dsb)
+	f.Add(gz(f, dsb))
+	f.Add(dsb[:len(dsb)-9])
+	le := binary.LittleEndian
+	bad := append(ngSection(le, 1), ngInterface(le, layers.LinkTypeEthernet)...)
+	bad = append(bad, mkDSB(le, SecretsTLSKeyLog, []byte("0123456789"), nil)...)
+	le.PutUint32(bad[len(bad)-20:], 11) // secrets length over the block's
+	f.Add(append(bad, mkEPB(le, 0, rs[0])...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := NewFileSource("fuzz", bytes.NewReader(b))
-		if err != nil {
-			var re *ReadError
-			if !errors.As(err, &re) {
-				t.Fatalf("open error %T %v is not a *ReadError", err, err)
-			}
-			return
-		}
-		for i := 1; ; i++ {
-			p, err := s.Next()
-			if err != nil {
-				var re *ReadError
-				if err != io.EOF && (!errors.As(err, &re) || re.Packet != i) {
-					t.Fatalf("error %v at packet %d", err, i)
-				}
-				break
-			}
-			if p.Index != i || len(p.Data) > MaxPacketSize {
-				t.Fatalf("packet %d: index %d, %d bytes", i, p.Index, len(p.Data))
-			}
+		got := fuzzRead(t, bytes.NewReader(b))
+		// The blocks are followed in the byte stream, whatever pieces
+		// it comes in: one byte at a time reads the same.
+		if slow := fuzzRead(t, iotest.OneByteReader(bytes.NewReader(b))); slow != got {
+			t.Fatalf("read whole:\n%s\nread byte by byte:\n%s", got, slow)
 		}
 	})
+}
+
+// fuzzRead reads a capture, checks what FileSource promises, and
+// describes what it read.
+func fuzzRead(t *testing.T, r io.Reader) string {
+	s, err := NewFileSource("fuzz", r)
+	if err != nil {
+		var re *ReadError
+		if !errors.As(err, &re) {
+			t.Fatalf("open error %T %v is not a *ReadError", err, err)
+		}
+		return err.Error()
+	}
+	var out strings.Builder
+	packets := 0
+	s.OnSecrets = func(typ uint32, data []byte) {
+		if len(data) > MaxSecretsBlock {
+			t.Fatalf("%d bytes of secrets", len(data))
+		}
+		fmt.Fprintf(&out, "secrets %#x %x after packet %d\n", typ, data, packets)
+	}
+	for i := 1; ; i++ {
+		p, err := s.Next()
+		if err != nil {
+			var re *ReadError
+			if err != io.EOF && (!errors.As(err, &re) || re.Packet != i) {
+				t.Fatalf("error %v at packet %d", err, i)
+			}
+			fmt.Fprintf(&out, "%v\n", err)
+			return out.String()
+		}
+		if p.Index != i || len(p.Data) > MaxPacketSize {
+			t.Fatalf("packet %d: index %d, %d bytes", i, p.Index, len(p.Data))
+		}
+		packets++
+		fmt.Fprintf(&out, "packet %d %v %v %d %x\n", p.Index, p.Timestamp, p.LinkType, p.Length, p.Data)
+	}
 }
 
 func ExampleFileSource() {

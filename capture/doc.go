@@ -24,6 +24,12 @@
 // A clean end of file is io.EOF. errors.Is(err, ErrTruncated) tells a file
 // that ends early from one whose content is invalid (ErrCorrupt).
 //
+// pcapng Decryption Secrets Blocks, such as the TLS key logs that
+// editcap --inject-secrets embeds, are handed to FileSource.OnSecrets in
+// file order, before the packets that follow them. pcapgo skips these
+// blocks, so FileSource finds them itself by following the block headers
+// in the byte stream as it is read, without copying it.
+//
 // OpenLive captures from an interface: on Linux through an AF_PACKET
 // TPACKET_V3 ring (pure Go), with the capture filter and the drop of
 // loopback's duplicate outgoing copies done in the kernel; with the build
