@@ -33,6 +33,9 @@ type Config struct {
 	// Match, when set, keeps only the packets it accepts (a capture filter
 	// applied to files; live sources filter in the kernel).
 	Match func(p capture.Packet) bool
+	// Keys, when set, holds session secrets for decrypting TLS 1.3
+	// handshakes (key logs).
+	Keys tlsconn.Keys
 }
 
 // Counts are the figures of one run.
@@ -79,7 +82,7 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		s.Findings = findings.Check(s) // never nil
 		emit(s)
 	}
-	tracker := tlsconn.NewTracker(tlsconn.Config{MaxMessage: cfg.MaxMessage, ScanLimit: cfg.ScanLimit, Messages: cfg.Messages}, withFindings)
+	tracker := tlsconn.NewTracker(tlsconn.Config{MaxMessage: cfg.MaxMessage, ScanLimit: cfg.ScanLimit, Messages: cfg.Messages, Keys: cfg.Keys}, withFindings)
 	var handler tcpstream.Handler = tracker
 	if cfg.Handshakes != nil {
 		handler = cfg.Handshakes.Handler(tracker)

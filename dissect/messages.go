@@ -633,6 +633,40 @@ func guessCertificateRequestLayout(body []byte) layout {
 	return layoutTLS12
 }
 
+// EncryptedExtensions is a TLS 1.3 server's extensions that are not in its
+// ServerHello (RFC 8446 §4.3.1); it is only seen decrypted.
+type EncryptedExtensions struct {
+	Extensions []Extension
+	ALPN       string // the protocol the server chose; "" when none
+	EarlyData  bool   // the server accepted 0-RTT data
+	Anomalies  []string
+}
+
+// ParseEncryptedExtensions parses an EncryptedExtensions message body.
+func ParseEncryptedExtensions(body []byte) (*EncryptedExtensions, error) {
+	m := &EncryptedExtensions{}
+	r := newReader("EncryptedExtensions", body, &m.Anomalies)
+	err := readExtensions(r, "extensions", &m.Extensions, func(r *reader, typ uint16) error {
+		switch typ {
+		case ExtensionALPN:
+			names, err := readALPN(r)
+			if len(names) > 0 {
+				m.ALPN = names[0]
+			}
+			if len(names) > 1 {
+				r.note("protocol_name_list", 0, "%d protocols where the server must choose one", len(names))
+			}
+			return err
+		case ExtensionEarlyData:
+			m.EarlyData = true
+		}
+		r.s = nil
+		return nil
+	})
+	r.trailing("message")
+	return m, err
+}
+
 // NewSessionTicket is a parsed NewSessionTicket body (RFC 5077 §3.3, RFC 8446 §4.6.1).
 type NewSessionTicket struct {
 	TLS13        bool

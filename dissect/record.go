@@ -99,6 +99,13 @@ type Event struct {
 	AlertLevel       uint8
 	AlertDescription uint8
 	Err              error
+	// Record is the whole record (header and fragment) of an encrypted
+	// event (EventApplicationData, EventEncryptedHandshake,
+	// EventEncryptedAlert), for a caller that holds the keys; valid during
+	// the callback only.
+	Record []byte
+	// Decrypted marks events of content that WritePlain was given.
+	Decrypted bool
 }
 
 // ErrNotTLS is wrapped by errors for bytes that cannot be a TLS record.
@@ -214,6 +221,9 @@ func (h *HalfStream) parse(data []byte, emit func(Event)) (int, error) {
 		frag := b[5 : 5+n]
 		used += 5 + n
 		ev := Event{RecordType: typ, RecordVersion: ver, RecordLength: n}
+		if h.ccs || typ == RecordApplicationData {
+			ev.Record = b[:5+n]
+		}
 		switch typ {
 		case RecordChangeCipherSpec:
 			h.ccs = !h.tls13
@@ -243,6 +253,38 @@ func (h *HalfStream) parse(data []byte, emit func(Event)) (int, error) {
 			ev.Kind = EventUnknownRecord
 			emit(ev)
 		}
+	}
+}
+
+// WritePlain parses the plaintext of a record decrypted by the caller:
+// handshake messages (reassembled across records like plaintext ones),
+// alerts and application data, emitted with Decrypted set. contentType is
+// the record's (TLS 1.3: the inner) content type.
+func (h *HalfStream) WritePlain(contentType uint8, plain []byte, emit func(Event)) {
+	mark := func(ev Event) {
+		ev.Decrypted = true
+		emit(ev)
+	}
+	ev := Event{RecordType: contentType, RecordVersion: h.hsVer, RecordLength: len(plain), Decrypted: true}
+	switch contentType {
+	case RecordHandshake:
+		h.handshake(h.hsVer, len(plain), plain, mark)
+	case RecordAlert:
+		if len(plain) != 2 {
+			ev.Kind, ev.Err = EventSkipped, fmt.Errorf("decrypted alert of %d bytes (want 2)", len(plain))
+		} else {
+			ev.Kind, ev.AlertLevel, ev.AlertDescription = EventAlert, plain[0], plain[1]
+		}
+		emit(ev)
+	case RecordApplicationData:
+		ev.Kind = EventApplicationData
+		emit(ev)
+	case RecordChangeCipherSpec:
+		ev.Kind = EventChangeCipherSpec
+		emit(ev)
+	default:
+		ev.Kind = EventUnknownRecord
+		emit(ev)
 	}
 }
 

@@ -292,6 +292,19 @@ func NewSessionTicket(m *dissect.NewSessionTicket) Fields {
 	return append(fs, anomalies(m.Anomalies)...)
 }
 
+// EncryptedExtensions lists a TLS 1.3 server's encrypted extensions.
+func EncryptedExtensions(m *dissect.EncryptedExtensions) Fields {
+	var exts Fields
+	for _, e := range m.Extensions {
+		var v any = opaque(e.Data)
+		if e.Type == dissect.ExtensionALPN {
+			v = m.ALPN
+		}
+		exts.add(iana.ExtensionName(e.Type), v)
+	}
+	return append(Fields{{"extensions", exts}}, anomalies(m.Anomalies)...)
+}
+
 // CertificateStatus lists a stapled OCSP response's kind and size.
 func CertificateStatus(m *dissect.CertificateStatus) Fields {
 	kind := "ocsp"

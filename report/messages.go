@@ -23,7 +23,11 @@ func writeMessages(w io.Writer, msgs []tlsconn.Message, color bool) {
 		if m.Length == 1 {
 			unit = "byte"
 		}
-		head := fmt.Sprintf("  %-13s %-6s  %s  (%d %s)", fmt.Sprintf("+%.3f ms", m.OffsetMS), m.From, m.Type, m.Length, unit)
+		typ := m.Type
+		if m.Decrypted {
+			typ += " [decrypted]"
+		}
+		head := fmt.Sprintf("  %-13s %-6s  %s  (%d %s)", fmt.Sprintf("+%.3f ms", m.OffsetMS), m.From, typ, m.Length, unit)
 		if m.Type == "alert" && len(m.Fields) > 0 && m.Fields[0].Value == "fatal" {
 			head = paint(color, bad, head)
 		}

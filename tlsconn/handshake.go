@@ -54,6 +54,8 @@ type handshake struct {
 	closeReason  string
 	history      []byte
 	clientHellos int
+
+	decrypt *decryption // TLS 1.3 with a key log (decrypt.go)
 }
 
 func (h *handshake) warn(msg string) {
@@ -142,6 +144,12 @@ func isTLS13(v uint16) bool { return v >= 0x0304 && v>>8 != 0xfe }
 // event handles one thing read from the stream of role r and, for the
 // per-message view, lists it under the handshake it belongs to.
 func (c *conn) event(r role, ev dissect.Event) {
+	if c.t.cfg.Messages && ev.Record != nil && c.hs != nil && !c.hs.emitted {
+		// An encrypted record is listed before what decrypting it yields.
+		c.logEvent(r, ev)
+		c.handle(r, ev)
+		return
+	}
 	if !c.handle(r, ev) || !c.t.cfg.Messages {
 		return
 	}
@@ -189,7 +197,11 @@ func (c *conn) handle(r role, ev dissect.Event) bool {
 			h.warn(r.String() + " sent an encrypted handshake message after the handshake (renegotiation or post-handshake message)")
 		}
 	case dissect.EventApplicationData:
+		if ev.Decrypted {
+			return true // the content of a record counted below
+		}
 		if h.tls13() {
+			defer c.decryptRecord(r, ev)
 			h.enc13[r]++
 			if r == client && ev.RecordLength != aeadAlertLen && h.enc13[server] > 0 {
 				h.client13 = true
@@ -272,14 +284,31 @@ func (c *conn) message(r role, ev dissect.Event) {
 		return
 	}
 	h.mark(r, letter)
-	if h.tls13() && typ != dissect.TypeClientHello {
+	if ev.Decrypted {
+		defer c.decryptedMessage(r, typ)
+	} else if h.tls13() && typ != dissect.TypeClientHello {
 		// Plaintext handshake messages after a TLS 1.3 ServerHello are a
 		// protocol violation; note it and carry on.
 		h.warn(where + " sent in plaintext after a TLS 1.3 ServerHello")
 	}
 	switch typ {
+	case dissect.TypeEncryptedExtensions:
+		m, err := dissect.ParseEncryptedExtensions(ev.Body)
+		if err != nil {
+			h.warn(where + ": " + err.Error())
+		}
+		if m != nil && m.ALPN != "" {
+			h.s.ALPN = ptr(m.ALPN)
+		}
+	case dissect.TypeCompressedCert:
+		// RFC 8879: decompression is not implemented yet; who sent one is
+		// still known, not what it holds.
+		h.warn(where + ": compressed certificate not decoded")
+		if r == server {
+			h.serverCert = true
+		}
 	case dissect.TypeCertificate:
-		m, err := dissect.ParseCertificate(ev.Body, false)
+		m, err := dissect.ParseCertificate(ev.Body, ev.Decrypted && h.tls13())
 		if err != nil {
 			h.warn(where + ": " + err.Error())
 		}
@@ -328,7 +357,7 @@ func (c *conn) message(r role, ev dissect.Event) {
 	case dissect.TypeClientKeyExchange:
 		h.cke = true
 	case dissect.TypeNewSessionTicket:
-		m, err := dissect.ParseNewSessionTicket(ev.Body, false)
+		m, err := dissect.ParseNewSessionTicket(ev.Body, ev.Decrypted && h.tls13())
 		if err != nil {
 			h.warn(where + ": " + err.Error())
 		}
@@ -358,6 +387,7 @@ func (c *conn) clientHello(m *dissect.ClientHello, err error) {
 		// m's byte fields alias the stream's buffer, valid only during the
 		// event; the session ID is compared when the handshake is summed up.
 		m.SessionID = bytes.Clone(m.SessionID)
+		m.Random = bytes.Clone(m.Random) // looked up in the key log at the ServerHello
 		h.ch = m
 		h.s.TS = c.ts.UTC()
 		fillClientHello(h.s, m)
@@ -509,6 +539,7 @@ func (c *conn) serverHello(m *dissect.ServerHello, err error) {
 			s.Group = ptr(iana.GroupName(m.KeyShareGroup))
 		}
 		s.KeyExchange = ptr(kx)
+		c.startDecryption()
 		return
 	}
 	h.kx = dissect.KeyExchangeOf(m.CipherSuite)
@@ -577,6 +608,22 @@ func (h *handshake) summarize() *Summary {
 		s.ClientCertRequested, s.ClientCertSent = nil, nil
 	case h.sh == nil:
 		// The server's answer was not seen: nothing is known.
+	case h.tls13() && h.decrypt != nil && h.decrypt.finished[server]:
+		// Decrypted: the server's whole flight was read, so whether it
+		// asked for a certificate is known; the client's answer is known
+		// once its flight was read too.
+		s.Decrypted, s.DecryptedParts = true, h.decrypt.parts
+		s.ClientCertRequested = ptr(h.certReq)
+		switch {
+		case h.clientCert != nil:
+			s.ClientCertSent = h.clientCert
+		case !h.certReq || h.decrypt.finished[client]:
+			s.ClientCertSent = &f
+		}
+		s.Resumed = ptr(h.sh.HasPreSharedKey)
+		if h.sh.HasPreSharedKey {
+			s.Resumption = ptr("psk")
+		}
 	case h.tls13():
 		// CertificateRequest and Certificate are encrypted in TLS 1.3:
 		// ClientCertRequested/ClientCertSent stay unknown; the size-based

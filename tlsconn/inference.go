@@ -202,6 +202,9 @@ func (h *handshake) clientRecord13(n int) {
 // at most a few client records, see inferClientCert) or can no longer be
 // seen. A connection that ends first is reported at Close.
 func (h *handshake) complete() bool {
+	if h.decrypt != nil {
+		return h.established() && h.decrypt.done()
+	}
 	return h.established() && (!h.tls13() || h.inferDone || h.lost[client])
 }
 

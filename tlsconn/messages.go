@@ -22,8 +22,10 @@ type Message struct {
 	Type     string  `json:"type"`
 	// Length is the handshake message's length including its 4-byte
 	// header, or the record's fragment length for other records.
-	Length int            `json:"length"`
-	Fields msgview.Fields `json:"fields,omitempty"`
+	Length int `json:"length"`
+	// Decrypted: the message was read from an encrypted record with a key log.
+	Decrypted bool           `json:"decrypted,omitempty"`
+	Fields    msgview.Fields `json:"fields,omitempty"`
 }
 
 // maxMessages bounds the per-message view of one handshake: a peer that
@@ -37,7 +39,7 @@ func (c *conn) logEvent(r role, ev dissect.Event) {
 		h.warn(fmt.Sprintf("per-message view: more than %d messages; the rest are not listed", maxMessages))
 		return
 	}
-	m := Message{From: r.String(), Length: ev.RecordLength}
+	m := Message{From: r.String(), Length: ev.RecordLength, Decrypted: ev.Decrypted}
 	if d := c.ts.Sub(h.s.TS); d > 0 {
 		m.OffsetMS = math.Round(float64(d.Microseconds())) / 1000
 	}
@@ -57,7 +59,7 @@ func (c *conn) logEvent(r role, ev dissect.Event) {
 		m.Type = "encrypted handshake"
 	case dissect.EventApplicationData:
 		m.Type = "application_data"
-		if h.tls13() || h.hrr {
+		if (h.tls13() || h.hrr) && !ev.Decrypted {
 			// TLS 1.3 wraps its encrypted handshake in application_data records.
 			m.Type = "encrypted record"
 		}
@@ -111,7 +113,7 @@ func (c *conn) messageFields(r role, ev dissect.Event) msgview.Fields {
 		m, err := dissect.ParseServerHello(body)
 		return decoded(m, err, msgview.ServerHello)
 	case dissect.TypeCertificate:
-		m, err := dissect.ParseCertificate(body, false)
+		m, err := dissect.ParseCertificate(body, ev.Decrypted && h.tls13())
 		if m == nil {
 			return withError(nil, err)
 		}
@@ -137,8 +139,11 @@ func (c *conn) messageFields(r role, ev dissect.Event) msgview.Fields {
 		m, err := dissect.ParseClientKeyExchange(body, h.kx, h.version)
 		return decoded(m, err, msgview.ClientKeyExchange)
 	case dissect.TypeNewSessionTicket:
-		m, err := dissect.ParseNewSessionTicket(body, false)
+		m, err := dissect.ParseNewSessionTicket(body, ev.Decrypted && h.tls13())
 		return decoded(m, err, msgview.NewSessionTicket)
+	case dissect.TypeEncryptedExtensions:
+		m, err := dissect.ParseEncryptedExtensions(body)
+		return decoded(m, err, msgview.EncryptedExtensions)
 	case dissect.TypeCertificateStatus:
 		m, err := dissect.ParseCertificateStatus(body)
 		return decoded(m, err, msgview.CertificateStatus)

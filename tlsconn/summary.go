@@ -82,6 +82,13 @@ type Summary struct {
 	JA3SString   string       `json:"ja3s_string,omitempty"`
 	ClientHellos []HelloPrint `json:"client_hellos,omitempty"`
 
+	// Decrypted: the encrypted part of the handshake was read with secrets
+	// from a key log; DecryptedParts says which ("server handshake",
+	// "client handshake"). Client authentication and ALPN then come
+	// from the decrypted messages.
+	Decrypted      bool     `json:"decrypted,omitempty"`
+	DecryptedParts []string `json:"decrypted_parts,omitempty"`
+
 	ClientCertRequested *bool `json:"client_cert_requested"`
 	// ClientCertInferred is a TLS 1.3 guess from encrypted record sizes,
 	// never mixed into ClientCertRequested/ClientCertSent.

@@ -18,6 +18,9 @@ type Config struct {
 	// Messages lists every message of each handshake in Summary.Messages
 	// (the per-message view).
 	Messages bool
+	// Keys, when set, holds session secrets (a key log): TLS 1.3
+	// handshakes whose secrets it has are decrypted.
+	Keys Keys
 }
 
 // DefaultScanLimit covers the longest plaintext preambles seen in practice
@@ -317,6 +320,9 @@ func (c *conn) Note(dir tcpstream.Dir, note string) {
 func (c *conn) Wants(dir tcpstream.Dir) bool {
 	if c.done || c.nonTLS || c.sides[dir].stopped {
 		return false
+	}
+	if h := c.hs; h != nil && !h.emitted && h.decrypt != nil && !h.decrypt.done() {
+		return true // following the handshake through its encrypted part
 	}
 	return c.hs == nil || c.hs.emitted || !c.hs.encrypted(c.roleOf(dir))
 }

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/tlsinspect/tlsinspect/analyze"
 	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/dissect"
+	"github.com/tlsinspect/tlsinspect/keylog"
 	"github.com/tlsinspect/tlsinspect/report"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
@@ -55,6 +57,7 @@ type options struct {
 	baseline     string
 	failOnDrift  string
 	policy       policyOptions
+	keylogs      []string
 	quiet        bool
 	verbose      int
 	maxMessage   int
@@ -81,6 +84,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&o.duration, "duration", 0, "live capture: stop after this long (e.g. 30s, 5m)")
 	fs.StringVarP(&o.filter, "filter", "f", "", "capture filter `EXPR`, tcpdump style (host, net, port, portrange, tcp, udp, ip, ip6, vlan, and/or/not, parentheses); also given as trailing arguments")
 	fs.StringVar(&o.bpfFile, "bpf-file", "", "capture filter as a compiled classic BPF program in `FILE` (tcpdump -ddd output), for expressions beyond -f's subset")
+	fs.StringArrayVar(&o.keylogs, "keylog", nil, "decrypt TLS 1.3 handshakes with the secrets in `FILE` (NSS key log, as SSLKEYLOGFILE writes); repeatable. $SSLKEYLOGFILE and secrets embedded in pcapng files are used too")
 	fs.StringVarP(&o.writeFile, "write", "w", "", "also write the packets of TLS handshakes (not bulk data) to `FILE` (pcapng)")
 	fs.StringVarP(&o.format, "format", "T", "table", "output `format`: "+strings.Join(report.Formats, ", ")+" (README \"Output formats\")")
 	fs.BoolVar(&o.zeekJSON, "zeek-json", false, "with --format zeek: Zeek's JSON log format instead of TSV")
@@ -191,6 +195,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	cfg := analyze.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit, MaxBuffer: o.maxBuffer, IdleTimeout: o.idleTimeout, Messages: o.verbose > 0 && !o.summary}
+	keys, err := loadKeys(o, stderr)
+	if err != nil {
+		return usageError(stderr, "%v", err)
+	}
+	cfg.Keys = keys
 	var hw *handshakeFile
 	if o.writeFile != "" {
 		name := o.iface
@@ -294,5 +303,40 @@ func readFile(ctx context.Context, name string, stdin io.Reader, cfg analyze.Con
 		return analyze.Counts{}, err
 	}
 	defer src.Close()
+	if log, ok := cfg.Keys.(*keylog.Log); ok {
+		// Secrets embedded in a pcapng file (Decryption Secrets Block)
+		// join the key log before the packets that need them.
+		src.OnSecrets = func(typ uint32, data []byte) {
+			if typ == capture.SecretsTLSKeyLog {
+				log.Parse(bytes.NewReader(data), name+" (embedded secrets)")
+			}
+		}
+	}
 	return analyze.RunContext(ctx, src, cfg, emit)
+}
+
+// loadKeys reads the key logs of --keylog and $SSLKEYLOGFILE. The Log is
+// returned even when empty: pcapng files may bring their own secrets.
+func loadKeys(o options, stderr io.Writer) (*keylog.Log, error) {
+	log := keylog.New()
+	files := o.keylogs
+	if env := os.Getenv(keylog.EnvVar); env != "" {
+		files = append(files, env)
+		if !o.quiet {
+			fmt.Fprintf(stderr, "tlsinspect: using the key log in $%s (%s)\n", keylog.EnvVar, env)
+		}
+	}
+	for _, f := range files {
+		st, err := log.ParseFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--keylog: %w", err)
+		}
+		for _, w := range st.Warnings {
+			fmt.Fprintf(stderr, "tlsinspect: warning: %s\n", w)
+		}
+		if !o.quiet {
+			fmt.Fprintf(stderr, "tlsinspect: key log %s: %s\n", f, st)
+		}
+	}
+	return log, nil
 }

@@ -43,14 +43,6 @@ func TestMessagesAgainstTshark(t *testing.T) {
 	t.Logf("%d handshake messages compared", compared)
 }
 
-// tsharkDecrypts lists the corpus captures where tshark sees more
-// handshake messages than a passive reader can: it decrypts them with
-// secrets embedded in the capture (a pcapng Decryption Secrets Block),
-// which tlsinspect does not use yet (key-log issue).
-var tsharkDecrypts = map[string]bool{
-	"ja4/chrome-cloudflare-quic-with-secrets.pcapng": true,
-}
-
 // tsharkMisses lists the directions where tshark is known to miss a
 // message (INDEX.md), with what it misses; tlsinspect must list it.
 var tsharkMisses = map[string]string{
@@ -75,9 +67,6 @@ func TestCorpusMessagesAgainstTshark(t *testing.T) {
 			rel, _ := filepath.Rel(filepath.Join(shared, "corpus"), f)
 			t.Run(rel, func(t *testing.T) {
 				t.Parallel()
-				if tsharkDecrypts[rel] {
-					t.Skip("tshark decrypts this capture with its embedded secrets")
-				}
 				compared.Add(int64(compareMessages(t, f, synPorts(t, f), func(key string) string { return tsharkMisses[rel+": "+key] })))
 			})
 		}
