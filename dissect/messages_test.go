@@ -1040,7 +1040,30 @@ func FuzzParseNewSessionTicket(f *testing.F) {
 		}
 		m, err := ParseCertificateStatus(b)
 		checkErr(t, m, err)
+		ee, err := ParseEncryptedExtensions(b)
+		checkErr(t, ee, err)
 	})
+}
+
+func TestParseEncryptedExtensions(t *testing.T) {
+	tests := []struct {
+		name      string
+		body      []byte
+		alpn      string
+		earlyData bool
+		wantErr   bool
+	}{
+		{"empty", []byte{0, 0}, "", false, false},
+		{"alpn h2", []byte{0, 9, 0, 16, 0, 5, 0, 3, 2, 'h', '2'}, "h2", false, false},
+		{"early data and sni ack", []byte{0, 8, 0, 42, 0, 0, 0, 0, 0, 0}, "", true, false},
+		{"truncated", []byte{0, 9, 0, 16, 0, 5, 0, 3}, "", false, true},
+	}
+	for _, tt := range tests {
+		m, err := ParseEncryptedExtensions(tt.body)
+		if (err != nil) != tt.wantErr || m.ALPN != tt.alpn || m.EarlyData != tt.earlyData {
+			t.Errorf("%s: alpn %q early %v err %v", tt.name, m.ALPN, m.EarlyData, err)
+		}
+	}
 }
 
 func TestServerHelloTLS13Draft(t *testing.T) {

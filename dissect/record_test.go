@@ -170,6 +170,32 @@ func TestHalfStreamNotTLS(t *testing.T) {
 	}
 }
 
+// TestWritePlain: decrypted content is reassembled like plaintext: a
+// message split over two decrypted records, then an alert, each marked
+// Decrypted.
+func TestWritePlain(t *testing.T) {
+	var h HalfStream
+	var got []Event
+	emit := func(ev Event) { got = append(got, ev) }
+	msg := message(TypeCertificateRequest, []byte{0, 0, 4, 0, 13, 0, 0})
+	h.WritePlain(RecordHandshake, msg[:5], emit)
+	if len(got) != 0 {
+		t.Fatalf("a partial message was emitted: %+v", got)
+	}
+	h.WritePlain(RecordHandshake, msg[5:], emit)
+	h.WritePlain(RecordAlert, []byte{2, 116}, emit)
+	h.WritePlain(RecordAlert, []byte{2}, emit)
+	if len(got) != 3 || got[0].Kind != EventHandshake || got[0].HandshakeType != TypeCertificateRequest || len(got[0].Body) != 7 ||
+		got[1].Kind != EventAlert || got[1].AlertDescription != 116 || got[2].Kind != EventSkipped {
+		t.Fatalf("events: %+v", got)
+	}
+	for _, ev := range got {
+		if !ev.Decrypted {
+			t.Errorf("%v not marked Decrypted", ev.Kind)
+		}
+	}
+}
+
 func FuzzHalfStream(f *testing.F) {
 	f.Add(record(RecordHandshake, message(TypeClientHello, make([]byte, 50))), 3)
 	f.Add(append(record(RecordChangeCipherSpec, []byte{1}), record(RecordHandshake, make([]byte, 20))...), 1)
