@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/tlsinspect/tlsinspect/findings"
+	"github.com/tlsinspect/tlsinspect/internal/safetext"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
 
@@ -361,27 +360,6 @@ func suiteLabel(c CodePoint, class int) string {
 	return fmt.Sprintf("%s (%s)", c.Name, classNames[class])
 }
 
-// escape writes control characters (C0, DEL, C1), invisible formatting
-// characters such as bidirectional overrides, and invalid UTF-8 as Go
-// escapes, and doubles backslashes so that an escape cannot be forged. It
-// mirrors report.Escape without importing report.
-func escape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r < 0xa0, unicode.Is(unicode.Cf, r), r == '\u2028', r == '\u2029':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
+// escape makes a wire-derived string (SNI, issuer) safe for a message
+// line (package safetext).
+func escape(s string) string { return safetext.Escape(s) }

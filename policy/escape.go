@@ -1,51 +1,16 @@
 package policy
 
 import (
-	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/tlsinspect/tlsinspect/internal/safetext"
 )
 
 // escape makes a string safe for a one-line message, a terminal, XML and
-// Markdown: control characters (C0, DEL, C1), invalid UTF-8 and invisible
-// formatting characters such as bidirectional overrides become Go escapes
-// (\x1b, \u202e), and backslashes are doubled so that an escape cannot be
-// forged. SNI, ALPN and certificate names come from the network; the same
-// rules as the report package's, written again here because policy must
-// not depend on report.
-func escape(s string) string {
-	if isPlain(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r < 0xa0, unicode.Is(unicode.Cf, r), r == '\u2028', r == '\u2029':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
-
-func isPlain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
+// Markdown (package safetext): SNI, ALPN and certificate names come from
+// the network.
+func escape(s string) string { return safetext.Escape(s) }
 
 // markdownActive are the ASCII characters that can start Markdown (GFM)
 // inline syntax or end a table cell. Other punctuation (. : - / =) is left
