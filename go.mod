@@ -3,7 +3,9 @@ module github.com/tlsinspect/tlsinspect
 go 1.26.8
 
 require (
+	github.com/andybalholm/brotli v1.3.0
 	github.com/gopacket/gopacket v1.7.7
+	github.com/klauspost/compress v1.20.4
 	github.com/mattn/go-isatty v0.0.20
 	github.com/olekukonko/tablewriter v1.1.5
 	github.com/spf13/pflag v1.1.0

@@ -301,12 +301,17 @@ func (c *conn) message(r role, ev dissect.Event) {
 			h.s.ALPN = ptr(m.ALPN)
 		}
 	case dissect.TypeCompressedCert:
-		// RFC 8879: decompression is not implemented yet; who sent one is
-		// still known, not what it holds.
-		h.warn(where + ": compressed certificate not decoded")
-		if r == server {
-			h.serverCert = true
+		m, err := dissect.ParseCompressedCertificate(ev.Body, c.t.cfg.MaxMessage)
+		if err != nil {
+			h.warn(where + ": " + err.Error())
 		}
+		if m.Certificate == nil {
+			if r == server {
+				h.serverCert = true // sent, contents unknown
+			}
+			return
+		}
+		c.certificate(r, m.Certificate)
 	case dissect.TypeCertificate:
 		m, err := dissect.ParseCertificate(ev.Body, ev.Decrypted && h.tls13())
 		if err != nil {
@@ -315,18 +320,7 @@ func (c *conn) message(r role, ev dissect.Event) {
 		if m == nil {
 			return
 		}
-		certs := make([]*certinfo.Certificate, 0, len(m.Certificates))
-		for _, der := range m.Certificates {
-			certs = append(certs, certinfo.Parse(der))
-		}
-		if r == server {
-			h.serverCert = true
-			h.s.ServerCertificates = certs
-		} else {
-			sent := len(certs) > 0
-			h.clientCert = &sent
-			h.s.ClientCertificates = certs
-		}
+		c.certificate(r, m)
 	case dissect.TypeServerKeyExchange:
 		m, err := dissect.ParseServerKeyExchange(ev.Body, h.kx, h.version)
 		if err != nil {
@@ -366,6 +360,24 @@ func (c *conn) message(r role, ev dissect.Event) {
 		}
 	case dissect.TypeCertificateStatus:
 		h.s.OCSPStapled = true
+	}
+}
+
+// certificate takes a Certificate message's chain (a compressed one
+// decompressed) for role r.
+func (c *conn) certificate(r role, m *dissect.Certificate) {
+	h := c.hs
+	certs := make([]*certinfo.Certificate, 0, len(m.Certificates))
+	for _, der := range m.Certificates {
+		certs = append(certs, certinfo.Parse(der))
+	}
+	if r == server {
+		h.serverCert = true
+		h.s.ServerCertificates = certs
+	} else {
+		sent := len(certs) > 0
+		h.clientCert = &sent
+		h.s.ClientCertificates = certs
 	}
 }
 

@@ -141,6 +141,18 @@ func (c *conn) messageFields(r role, ev dissect.Event) msgview.Fields {
 	case dissect.TypeNewSessionTicket:
 		m, err := dissect.ParseNewSessionTicket(body, ev.Decrypted && h.tls13())
 		return decoded(m, err, msgview.NewSessionTicket)
+	case dissect.TypeCompressedCert:
+		m, err := dissect.ParseCompressedCertificate(body, c.t.cfg.MaxMessage)
+		fs := msgview.Fields{{Name: "algorithm", Value: iana.CertCompressionAlgorithmName(m.Algorithm)},
+			{Name: "uncompressed_length", Value: m.UncompressedLength}, {Name: "compressed_length", Value: m.CompressedLength}}
+		if m.Certificate != nil {
+			certs := h.s.ServerCertificates
+			if r == client {
+				certs = h.s.ClientCertificates
+			}
+			fs = append(fs, msgview.Certificate(m.Certificate, certs)...)
+		}
+		return withError(fs, err)
 	case dissect.TypeEncryptedExtensions:
 		m, err := dissect.ParseEncryptedExtensions(body)
 		return decoded(m, err, msgview.EncryptedExtensions)

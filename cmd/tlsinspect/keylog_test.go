@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,5 +163,30 @@ func TestKeylogAgainstTshark(t *testing.T) {
 		if !strings.Contains(string(out), "1 passed, 0 failed") {
 			t.Errorf("%s:\n%s", name, out)
 		}
+	}
+}
+
+// TestKeylogCompressedCertificate: Chrome's brotli-compressed certificate
+// (RFC 8879), decrypted with the secrets embedded in the corpus capture,
+// gives the chain tshark shows for it.
+func TestKeylogCompressedCertificate(t *testing.T) {
+	f := filepath.Join(testcorpus.Dir(t), "ja4", "chrome-cloudflare-quic-with-secrets.pcapng")
+	if _, err := os.Stat(f); err != nil {
+		t.Skip("corpus capture absent")
+	}
+	out, stderr, code := runCmd("-q", "-T", "json", "-r", f)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	o := jsonLines(t, out)[0]
+	certs, _ := o["server_certificates"].([]any)
+	if o["decrypted"] != true || o["alpn"] != "h2" || len(certs) < 2 {
+		t.Fatalf("decrypted %v, alpn %v, %d certificates", o["decrypted"], o["alpn"], len(certs))
+	}
+	leaf := certs[0].(map[string]any)
+	// As tshark shows them (x509ce.dNSName, issuer).
+	if got := fmt.Sprint(leaf["dns_names"]); got != "[*.cloudflare-quic.com sni.cloudflaressl.com cloudflare-quic.com]" ||
+		!strings.HasPrefix(leaf["issuer"].(string), "CN=Cloudflare Inc ECC CA-3,") {
+		t.Errorf("leaf: dns_names %s, issuer %v", got, leaf["issuer"])
 	}
 }
