@@ -68,11 +68,14 @@ func (c *conn) startDecryption() {
 func (c *conn) decryptRecord(r role, ev dissect.Event) {
 	h := c.hs
 	d := h.decrypt
-	if d == nil || d.dec[r] == nil || ev.Record == nil {
+	if d == nil || ev.Record == nil {
 		return
 	}
 	if r == server && d.finished[client] {
 		d.serverAfter = true
+	}
+	if d.dec[r] == nil {
+		return
 	}
 	plain, ct, err := d.dec[r].Open(ev.Record)
 	if err != nil {
@@ -126,5 +129,9 @@ func (c *conn) decryptedMessage(r role, typ uint8) {
 // will: both Finished messages, and the server's reaction to the client's
 // flight.
 func (d *decryption) done() bool {
-	return d.finished[client] && d.finished[server] && d.serverAfter || d.dec[client] == nil && d.dec[server] == nil
+	// A side without secrets (or whose decryption failed) has nothing more
+	// to show.
+	clientDone := d.finished[client] || d.dec[client] == nil
+	serverDone := d.finished[server] || d.dec[server] == nil
+	return clientDone && serverDone && (d.serverAfter || !d.finished[client])
 }

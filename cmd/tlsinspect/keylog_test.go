@@ -190,3 +190,28 @@ func TestKeylogCompressedCertificate(t *testing.T) {
 		t.Errorf("leaf: dns_names %s, issuer %v", got, leaf["issuer"])
 	}
 }
+
+// TestKeylogServerSecretsOnly: with only the server's secrets the server's
+// flight is read (the request is known) but the client's answer is not.
+func TestKeylogServerSecretsOnly(t *testing.T) {
+	keys, err := os.ReadFile(filepath.Join(pcapDir, "tls13-clientauth-go-cert.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var server []string
+	for _, line := range strings.Split(string(keys), "\n") {
+		if strings.HasPrefix(line, "SERVER_") {
+			server = append(server, line)
+		}
+	}
+	f := filepath.Join(t.TempDir(), "server.keys")
+	os.WriteFile(f, []byte(strings.Join(server, "\n")+"\n"), 0o600)
+	out, stderr, code := runCmd("-q", "-T", "json", "-r", filepath.Join(pcapDir, "tls13-clientauth-go-cert.pcap"), "--keylog", f)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	o := jsonLines(t, out)[0]
+	if o["decrypted"] != true || o["client_cert_requested"] != true || o["client_cert_sent"] != nil || o["established"] != true {
+		t.Errorf("decrypted %v, requested %v, sent %v, established %v", o["decrypted"], o["client_cert_requested"], o["client_cert_sent"], o["established"])
+	}
+}
