@@ -5,29 +5,37 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/tlsinspect/tlsinspect/certinfo"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
 
-// checkName compares the SNI with the server's leaf certificate: its DNS
-// SANs, its IP SANs when the SNI is an IP address (which RFC 6066 does not
-// allow, but some clients send), or its subject CN when it has no SANs.
-func checkName(b *builder, s *tlsconn.Summary) {
-	if s.SNI == nil || *s.SNI == "" || len(s.ServerCertificates) == 0 || s.ServerCertificates[0] == nil {
-		return
-	}
-	sni, leaf := *s.SNI, s.ServerCertificates[0]
+// NameCheck is the result of comparing an SNI with a leaf certificate.
+type NameCheck int
+
+const (
+	NameMatches    NameCheck = iota // the leaf names the SNI
+	NameMismatch                    // the leaf has names; none is the SNI
+	NameNoNames                     // no DNS name, IP address or CN to compare
+	NameUnparsable                  // the leaf could not be parsed, so its names are unknown
+)
+
+// CheckLeafName compares sni with the leaf certificate's names, by the rules
+// of cert-name-mismatch: its DNS SANs (MatchHostname), its IP SANs when the
+// SNI is an IP address (which RFC 6066 does not allow, but some clients
+// send), or its subject CN when it has no SANs. names are the names that
+// were compared, for messages. Policies use it too, so that a policy's
+// sni_matches and the finding never disagree.
+func CheckLeafName(leaf *certinfo.Certificate, sni string) (result NameCheck, names []string) {
 	noSANs := len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0
-	var names []string
 	switch {
 	case !noSANs:
 		names = append(append(names, leaf.DNSNames...), leaf.IPAddresses...)
 	case leaf.SubjectCN != "":
 		names = []string{leaf.SubjectCN}
 	case leaf.ParseError != "":
-		return // cert-unparsable says why nothing could be read
+		return NameUnparsable, nil
 	default:
-		b.add("cert-name-mismatch", fmt.Sprintf("SNI %s: leaf certificate has no DNS name, IP address or CN", quote(sni)))
-		return
+		return NameNoNames, nil
 	}
 	if ip, err := netip.ParseAddr(sni); err == nil {
 		cands := leaf.IPAddresses
@@ -36,21 +44,36 @@ func checkName(b *builder, s *tlsconn.Summary) {
 		}
 		for _, c := range cands {
 			if cip, err := netip.ParseAddr(c); err == nil && cip.Unmap() == ip.Unmap() {
-				return
+				return NameMatches, names
 			}
 		}
-	} else {
-		cands := leaf.DNSNames
-		if noSANs {
-			cands = names
-		}
-		for _, c := range cands {
-			if MatchHostname(c, sni) {
-				return
-			}
+		return NameMismatch, names
+	}
+	cands := leaf.DNSNames
+	if noSANs {
+		cands = names
+	}
+	for _, c := range cands {
+		if MatchHostname(c, sni) {
+			return NameMatches, names
 		}
 	}
-	b.add("cert-name-mismatch", fmt.Sprintf("SNI %s does not match leaf certificate names %s", quote(sni), list(names)))
+	return NameMismatch, names
+}
+
+// checkName reports cert-name-mismatch.
+func checkName(b *builder, s *tlsconn.Summary) {
+	if s.SNI == nil || *s.SNI == "" || len(s.ServerCertificates) == 0 || s.ServerCertificates[0] == nil {
+		return
+	}
+	sni := *s.SNI
+	switch result, names := CheckLeafName(s.ServerCertificates[0], sni); result {
+	case NameNoNames:
+		b.add("cert-name-mismatch", fmt.Sprintf("SNI %s: leaf certificate has no DNS name, IP address or CN", quote(sni)))
+	case NameMismatch:
+		b.add("cert-name-mismatch", fmt.Sprintf("SNI %s does not match leaf certificate names %s", quote(sni), list(names)))
+	}
+	// NameUnparsable: cert-unparsable says why nothing could be read.
 }
 
 // MatchHostname reports whether host matches the certificate name pattern

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -429,9 +428,8 @@ func notExpired(v *view, chain []*certinfo.Certificate, out []failure) []failure
 	return append(out, failure{"certificate.not_expired", exp, joinMax(expired, 3), false})
 }
 
-// sniMatches applies the rules of package findings' cert-name-mismatch:
-// DNS SANs (RFC 6125 wildcards, findings.MatchHostname), IP SANs for an
-// IP-address SNI, the subject CN only when there are no SANs.
+// sniMatches applies the rules of package findings' cert-name-mismatch
+// (findings.CheckLeafName), so that the rule and the finding agree.
 func sniMatches(v *view, leaf *certinfo.Certificate, out []failure) []failure {
 	const req = "certificate.sni_matches"
 	sni := v.sni()
@@ -439,40 +437,15 @@ func sniMatches(v *view, leaf *certinfo.Certificate, out []failure) []failure {
 		return append(out, failure{req, "leaf certificate names the SNI", "no SNI sent", false})
 	}
 	exp := "leaf certificate names " + sni
-	noSANs := len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0
-	var names []string
-	switch {
-	case !noSANs:
-		names = append(append(names, leaf.DNSNames...), leaf.IPAddresses...)
-	case leaf.SubjectCN != "":
-		names = []string{leaf.SubjectCN}
-	case leaf.ParseError != "":
+	switch result, names := findings.CheckLeafName(leaf, sni); result {
+	case findings.NameUnparsable:
 		return append(out, failure{req, exp, "unknown (the leaf certificate could not be parsed)", true})
-	default:
+	case findings.NameNoNames:
 		return append(out, failure{req, exp, "leaf certificate has no DNS name, IP address or CN", false})
+	case findings.NameMismatch:
+		return append(out, failure{req, exp, "leaf names " + joinMax(names, 5), false})
 	}
-	if ip, err := netip.ParseAddr(sni); err == nil {
-		cands := leaf.IPAddresses
-		if noSANs {
-			cands = names
-		}
-		for _, c := range cands {
-			if cip, err := netip.ParseAddr(c); err == nil && cip.Unmap() == ip.Unmap() {
-				return out
-			}
-		}
-	} else {
-		cands := leaf.DNSNames
-		if noSANs {
-			cands = names
-		}
-		for _, c := range cands {
-			if findings.MatchHostname(c, sni) {
-				return out
-			}
-		}
-	}
-	return append(out, failure{req, exp, "leaf names " + joinMax(names, 5), false})
+	return out
 }
 
 func (spec certSpec) keyBitsExpected() string {
