@@ -201,7 +201,6 @@ func (c *conn) handle(r role, ev dissect.Event) bool {
 			return true // the content of a record counted below
 		}
 		if h.tls13() {
-			defer c.decryptRecord(r, ev)
 			h.enc13[r]++
 			if r == client && ev.RecordLength != aeadAlertLen && h.enc13[server] > 0 {
 				h.client13 = true
@@ -211,6 +210,10 @@ func (c *conn) handle(r role, ev dissect.Event) bool {
 			}
 			if h.enc13[r] == 1 {
 				h.mark(r, 'D')
+			}
+			if h.decrypt != nil {
+				// After the counting above: decrypting may end the handshake.
+				c.decryptRecord(r, ev)
 			}
 			return true
 		}

@@ -117,18 +117,7 @@ func (c *conn) messageFields(r role, ev dissect.Event) msgview.Fields {
 		if m == nil {
 			return withError(nil, err)
 		}
-		// The Summary holds this message's chain: it was just handled.
-		certs := h.s.ServerCertificates
-		if r == client {
-			certs = h.s.ClientCertificates
-		}
-		if len(certs) != len(m.Certificates) {
-			certs = make([]*certinfo.Certificate, len(m.Certificates))
-			for i, der := range m.Certificates {
-				certs[i] = certinfo.Parse(der)
-			}
-		}
-		return withError(msgview.Certificate(m, certs), err)
+		return withError(msgview.Certificate(m, c.chainOf(r, m)), err)
 	case dissect.TypeServerKeyExchange:
 		m, err := dissect.ParseServerKeyExchange(body, h.kx, h.version)
 		return decoded(m, err, msgview.ServerKeyExchange)
@@ -146,11 +135,7 @@ func (c *conn) messageFields(r role, ev dissect.Event) msgview.Fields {
 		fs := msgview.Fields{{Name: "algorithm", Value: iana.CertCompressionAlgorithmName(m.Algorithm)},
 			{Name: "uncompressed_length", Value: m.UncompressedLength}, {Name: "compressed_length", Value: m.CompressedLength}}
 		if m.Certificate != nil {
-			certs := h.s.ServerCertificates
-			if r == client {
-				certs = h.s.ClientCertificates
-			}
-			fs = append(fs, msgview.Certificate(m.Certificate, certs)...)
+			fs = append(fs, msgview.Certificate(m.Certificate, c.chainOf(r, m.Certificate))...)
 		}
 		return withError(fs, err)
 	case dissect.TypeEncryptedExtensions:
@@ -161,6 +146,24 @@ func (c *conn) messageFields(r role, ev dissect.Event) msgview.Fields {
 		return decoded(m, err, msgview.CertificateStatus)
 	}
 	return nil
+}
+
+// chainOf returns the parsed chain of a Certificate message of role r: the
+// Summary's, which holds the message just handled, or parsed again when it
+// does not match (the message could not be taken, e.g. a later one).
+func (c *conn) chainOf(r role, m *dissect.Certificate) []*certinfo.Certificate {
+	certs := c.hs.s.ServerCertificates
+	if r == client {
+		certs = c.hs.s.ClientCertificates
+	}
+	if len(certs) == len(m.Certificates) {
+		return certs
+	}
+	certs = make([]*certinfo.Certificate, len(m.Certificates))
+	for i, der := range m.Certificates {
+		certs[i] = certinfo.Parse(der)
+	}
+	return certs
 }
 
 // decoded is view(m) with err added, for a parser's (message, error) pair.
