@@ -2,15 +2,14 @@ package baseline
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/example.json")
+	"github.com/tlsinspect/tlsinspect/internal/golden"
+)
 
 // Real captures through the real pipeline.
 func TestCaptures(t *testing.T) {
@@ -104,17 +103,10 @@ func TestExample(t *testing.T) {
 		"tls13-curl-openssl.pcap", "nosni-go.pcap")
 	got := encode(t, bl)
 	path := filepath.Join("testdata", "example.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	golden.Check(t, path, got)
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is out of date (run with -update):\n%s", path, got)
 	}
 	back, err := Read(bytes.NewReader(want), path)
 	if err != nil {

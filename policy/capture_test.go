@@ -3,20 +3,18 @@ package policy
 import (
 	"bytes"
 	"encoding/xml"
-	"flag"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/tlsinspect/tlsinspect/internal/golden"
+
 	"github.com/tlsinspect/tlsinspect/analyze"
 	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // capturePolicy is a small CI policy for the project's captures.
 const capturePolicy = `
@@ -102,8 +100,8 @@ func TestCaptures(t *testing.T) {
 	if err := r.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "captures.junit.xml", junit.Bytes())
-	golden(t, "captures.md", md.Bytes())
+	checkGolden(t, "captures.junit.xml", junit.Bytes())
+	checkGolden(t, "captures.md", md.Bytes())
 	checkJUnit(t, junit.Bytes(), junitCounts{tests: 17, failures: 5, skipped: 1, suites: 5})
 	xmllint(t, junit.Bytes())
 
@@ -166,22 +164,9 @@ func join(lines []string) string {
 	return b.String()
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 type junitCounts struct{ tests, failures, skipped, suites int }

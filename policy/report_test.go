@@ -40,8 +40,8 @@ func TestHostileOutputs(t *testing.T) {
 	if err := r.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "hostile.junit.xml", junit.Bytes())
-	golden(t, "hostile.md", md.Bytes())
+	checkGolden(t, "hostile.junit.xml", junit.Bytes())
+	checkGolden(t, "hostile.md", md.Bytes())
 	checkJUnit(t, junit.Bytes(), junitCounts{tests: 4, failures: 4, skipped: 0, suites: 3})
 	xmllint(t, junit.Bytes())
 

@@ -2,13 +2,11 @@ package report_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlsinspect/tlsinspect/internal/golden"
 
 	"github.com/tlsinspect/tlsinspect/analyze"
 	"github.com/tlsinspect/tlsinspect/capture"
@@ -18,8 +16,6 @@ import (
 
 // These tests live in package report_test because they run the whole
 // pipeline (analyze), which a report-internal test should not depend on.
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 const pcapDir = "../testdata/pcaps"
 
@@ -90,42 +86,8 @@ func TestGoldenFormats(t *testing.T) {
 				if again := render(t, f.format, sums); again != got {
 					t.Fatalf("two renderings of the same summaries differ")
 				}
-				golden := filepath.Join("testdata", "golden", name+f.ext)
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./report -run TestGoldenFormats -update, then review the diff)", err)
-				}
-				if got != string(want) {
-					t.Errorf("output differs from %s:\n%s", golden, lineDiff(string(want), got))
-				}
+				golden.Check(t, filepath.Join("testdata", "golden", name+f.ext), []byte(got))
 			})
 		}
 	}
-}
-
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			b.WriteString("line " + strconv.Itoa(i+1) + "\n- " + wl + "\n+ " + gl + "\n")
-		}
-	}
-	return b.String()
 }

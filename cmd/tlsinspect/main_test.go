@@ -4,19 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
-	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/pcaps/golden")
+	"github.com/tlsinspect/tlsinspect/internal/golden"
+	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
+)
 
 const pcapDir = "../../testdata/pcaps"
 
@@ -69,43 +67,9 @@ func TestGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			golden := filepath.Join(pcapDir, "golden", name+".jsonl")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./cmd/tlsinspect -run TestGolden -update, then review the diff)", err)
-			}
-			if out != string(want) {
-				t.Errorf("output differs from %s:\n%s", golden, lineDiff(string(want), out))
-			}
+			golden.Check(t, filepath.Join(pcapDir, "golden", name+".jsonl"), []byte(out))
 		})
 	}
-}
-
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			b.WriteString("line " + strconv.Itoa(i+1) + "\n- " + wl + "\n+ " + gl + "\n")
-		}
-	}
-	return b.String()
 }
 
 // TestTableFitsTerminal checks that the default table fits a 120-column
