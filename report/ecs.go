@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bufio"
-	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -20,29 +18,13 @@ const ECSVersion = "8.11.0"
 // lists each with its source); what ECS does not define is under
 // "tlsinspect". Objects are nested, which every ECS ingest path accepts, and
 // struct field order keeps the output byte-for-byte deterministic.
-type ECS struct {
-	w   *bufio.Writer
-	enc *json.Encoder
-}
+type ECS struct{ jsonRecords }
 
 // NewECS returns an ECS JSON lines writer.
-func NewECS(w io.Writer) *ECS {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	return &ECS{w: bw, enc: enc}
-}
+func NewECS(w io.Writer) *ECS { return &ECS{newJSONLines(w)} }
 
 // Write encodes the document for s and flushes it.
-func (e *ECS) Write(s *tlsconn.Summary) error {
-	if err := e.enc.Encode(ECSDocument(s)); err != nil {
-		return err
-	}
-	return e.w.Flush()
-}
-
-// Close flushes the output.
-func (e *ECS) Close() error { return e.w.Flush() }
+func (e *ECS) Write(s *tlsconn.Summary) error { return e.write(ECSDocument(s)) }
 
 // ECSEvent is one ECS document. Absent (omitted) fields were unknown.
 type ECSEvent struct {

@@ -47,31 +47,39 @@ func New(format string, w io.Writer) (Writer, error) {
 	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 }
 
-// JSON writes one object per line and flushes each, so that a reader
-// (`| head`, `| jq`) sees every connection as soon as it completes.
-type JSON struct {
+// jsonRecords writes one JSON value per line and flushes each, so that a
+// reader (`| head`, `| jq`) sees every connection as soon as it completes.
+// encoding/json escapes control characters in strings.
+type jsonRecords struct {
 	w   *bufio.Writer
 	enc *json.Encoder
 }
 
-// NewJSON returns a JSON lines writer.
-func NewJSON(w io.Writer) *JSON {
+func newJSONLines(w io.Writer) jsonRecords {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	return &JSON{w: bw, enc: enc}
+	return jsonRecords{w: bw, enc: enc}
 }
 
-// Write encodes s; encoding/json escapes control characters in strings.
-func (j *JSON) Write(s *tlsconn.Summary) error {
-	if err := j.enc.Encode(s); err != nil {
+func (l jsonRecords) write(v any) error {
+	if err := l.enc.Encode(v); err != nil {
 		return err
 	}
-	return j.w.Flush()
+	return l.w.Flush()
 }
 
 // Close flushes the output.
-func (j *JSON) Close() error { return j.w.Flush() }
+func (l jsonRecords) Close() error { return l.w.Flush() }
+
+// JSON writes each Summary as one JSON object per line.
+type JSON struct{ jsonRecords }
+
+// NewJSON returns a JSON lines writer.
+func NewJSON(w io.Writer) *JSON { return &JSON{newJSONLines(w)} }
+
+// Write encodes s.
+func (j *JSON) Write(s *tlsconn.Summary) error { return j.write(s) }
 
 // Column widths keep a row within a 120-column terminal: six columns of
 // content plus the table's separators.
