@@ -21,7 +21,7 @@ const ECSVersion = "8.11.0"
 type ECS struct{ jsonRecords }
 
 // NewECS returns an ECS JSON lines writer.
-func NewECS(w io.Writer) *ECS { return &ECS{newJSONLines(w)} }
+func NewECS(w io.Writer) *ECS { return &ECS{newJSONRecords(w)} }
 
 // Write encodes the document for s and flushes it.
 func (e *ECS) Write(s *tlsconn.Summary) error { return e.write(ECSDocument(s)) }

@@ -55,7 +55,7 @@ type jsonRecords struct {
 	enc *json.Encoder
 }
 
-func newJSONLines(w io.Writer) jsonRecords {
+func newJSONRecords(w io.Writer) jsonRecords {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
@@ -76,7 +76,7 @@ func (l jsonRecords) Close() error { return l.w.Flush() }
 type JSON struct{ jsonRecords }
 
 // NewJSON returns a JSON lines writer.
-func NewJSON(w io.Writer) *JSON { return &JSON{newJSONLines(w)} }
+func NewJSON(w io.Writer) *JSON { return &JSON{newJSONRecords(w)} }
 
 // Write encodes s.
 func (j *JSON) Write(s *tlsconn.Summary) error { return j.write(s) }
