@@ -143,6 +143,17 @@ func TestKeylogSources(t *testing.T) {
 	if o := jsonLines(t, out)[0]; o["decrypted"] != true || o["client_cert_sent"] != true {
 		t.Errorf("embedded secrets: decrypted %v, sent %v", o["decrypted"], o["client_cert_sent"])
 	}
+	// Embedded secrets that are not a key log are reported, not ignored.
+	junk := filepath.Join(t.TempDir(), "junk.keys")
+	os.WriteFile(junk, []byte("-----BEGIN CERTIFICATE-----\nMIIB\n"), 0o600)
+	withJunk := filepath.Join(t.TempDir(), "with-junk.pcapng")
+	if b, err := exec.Command(editcap, "--inject-secrets", "tls,"+junk, capture, withJunk).CombinedOutput(); err != nil {
+		t.Fatalf("editcap: %v\n%s", err, b)
+	}
+	out, stderr, code = runCmd("-q", "-T", "json", "-r", withJunk)
+	if o := jsonLines(t, out)[0]; code != 0 || o["decrypted"] != nil || !strings.Contains(stderr, "with-junk.pcapng (embedded secrets): ") {
+		t.Errorf("junk embedded secrets: exit %d, decrypted %v, stderr %q", code, o["decrypted"], stderr)
+	}
 }
 
 // TestKeylogAgainstTshark: ../shared/tools/tshark-compare --keylog, which

@@ -273,7 +273,7 @@ func runFiles(ctx context.Context, o options, flt *filter, cfg analyze.Config, s
 		if o.verbose > 1 {
 			cfg.DecodeError = func(err error) { fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", name, err) }
 		}
-		c, err := readFile(ctx, name, stdin, cfg, emit)
+		c, err := readFile(ctx, name, stdin, cfg, emit, stderr)
 		total.Add(c)
 		if err != nil {
 			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
@@ -291,7 +291,7 @@ func runFiles(ctx context.Context, o options, flt *filter, cfg analyze.Config, s
 }
 
 // readFile runs one capture file through the pipeline.
-func readFile(ctx context.Context, name string, stdin io.Reader, cfg analyze.Config, emit func(*tlsconn.Summary)) (analyze.Counts, error) {
+func readFile(ctx context.Context, name string, stdin io.Reader, cfg analyze.Config, emit func(*tlsconn.Summary), stderr io.Writer) (analyze.Counts, error) {
 	var src *capture.FileSource
 	var err error
 	if name == "-" {
@@ -307,8 +307,17 @@ func readFile(ctx context.Context, name string, stdin io.Reader, cfg analyze.Con
 		// Secrets embedded in a pcapng file (Decryption Secrets Block)
 		// join the key log before the packets that need them.
 		src.OnSecrets = func(typ uint32, data []byte) {
-			if typ == capture.SecretsTLSKeyLog {
-				log.Parse(bytes.NewReader(data), name+" (embedded secrets)")
+			what := name + " (embedded secrets)"
+			if typ != capture.SecretsTLSKeyLog {
+				fmt.Fprintf(stderr, "tlsinspect: %s: secrets of type %#x are not used (only TLS key logs are)\n", what, typ)
+				return
+			}
+			st, err := log.Parse(bytes.NewReader(data), what)
+			switch {
+			case err != nil:
+				fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", what, err)
+			case st.Malformed > 0 || st.Conflicts > 0:
+				fmt.Fprintf(stderr, "tlsinspect: %s: %s\n", what, st)
 			}
 		}
 	}
