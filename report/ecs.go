@@ -129,6 +129,8 @@ type ecsCustomFields struct {
 	KeyExchange         string            `json:"key_exchange,omitempty"`
 	Resumption          string            `json:"resumption,omitempty"`
 	HelloRetry          bool              `json:"hello_retry,omitempty"`
+	Renegotiation       bool              `json:"renegotiation,omitempty"`
+	Decrypted           bool              `json:"decrypted,omitempty"`
 	JA4                 string            `json:"ja4,omitempty"`
 	ClientCertRequested *bool             `json:"client_cert_requested,omitempty"`
 	ClientCertSent      *bool             `json:"client_cert_sent,omitempty"`
@@ -172,6 +174,8 @@ func ECSDocument(s *tlsconn.Summary) ECSEvent {
 			KeyExchange:         str(s.KeyExchange),
 			Resumption:          str(s.Resumption),
 			HelloRetry:          s.HelloRetry,
+			Renegotiation:       s.Renegotiation,
+			Decrypted:           s.Decrypted,
 			JA4:                 s.JA4,
 			ClientCertRequested: s.ClientCertRequested,
 			ClientCertSent:      s.ClientCertSent,

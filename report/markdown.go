@@ -92,9 +92,12 @@ func MarkdownRow(s *tlsconn.Summary) []string {
 		cert = "(encrypted)"
 	}
 	outcome := s.Outcome()
-	if s.Resumed != nil && *s.Resumed {
+	switch {
+	case s.Renegotiation:
+		outcome += ", renegotiation"
+	case s.Resumed != nil && *s.Resumed:
 		outcome += ", resumed"
-	} else if s.HelloRetry {
+	case s.HelloRetry:
 		outcome += ", retry"
 	}
 	ids := make([]string, len(s.Findings))

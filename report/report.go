@@ -234,9 +234,12 @@ func row(s *tlsconn.Summary, color bool) []string {
 	}
 
 	outcome := paint(color, outcomeLevel(s.Outcome()), wrap(s.Outcome(), wOutcome))
-	if s.Resumed != nil && *s.Resumed {
+	switch {
+	case s.Renegotiation:
+		outcome += "\nrenegotiation"
+	case s.Resumed != nil && *s.Resumed:
 		outcome += "\nresumed"
-	} else if s.HelloRetry {
+	case s.HelloRetry:
 		outcome += "\nretry"
 	}
 	return []string{conn, sniCell, verCell, certCell, subject, outcome}

@@ -2,6 +2,7 @@ package tlsconn
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/tlsinspect/tlsinspect/dissect"
 	"github.com/tlsinspect/tlsinspect/keylog"
@@ -29,7 +30,22 @@ type decryption struct {
 	// certificate), so the client's authentication has been answered.
 	serverAfter bool
 	parts       []string
+
+	// 0-RTT (the ClientHello offered early_data): until a client record
+	// opens with the handshake secret, a client record may be early data
+	// under CLIENT_EARLY_TRAFFIC_SECRET, which a server that refused it
+	// skips unread (RFC 8446 §4.2.10). earlyBefore counts the client's
+	// records seen before the ServerHello, which used early sequence
+	// numbers; earlySkipped those that opened with neither secret.
+	early        *tlsdecrypt.Decrypter
+	clientOpened bool
+	earlyBefore  int
+	earlySkipped int
 }
+
+// maxEarlySkipped bounds the client records passed over as unreadable
+// early data before the client's decryption is given up as failed.
+const maxEarlySkipped = 64
 
 // startDecryption sets up decryption at a TLS 1.3 ServerHello when the key
 // log has the handshake secrets of this ClientHello.
@@ -45,7 +61,7 @@ func (c *conn) startDecryption() {
 		}
 		return
 	}
-	d := &decryption{secrets: sec, suite: h.sh.CipherSuite}
+	d := &decryption{secrets: sec, suite: h.sh.CipherSuite, earlyBefore: h.earlyRecords}
 	for r, secret := range [2][]byte{client: sec.ClientHandshakeTraffic(), server: sec.ServerHandshakeTraffic()} {
 		if secret == nil {
 			continue
@@ -78,6 +94,19 @@ func (c *conn) decryptRecord(r role, ev dissect.Event) {
 		return
 	}
 	plain, ct, err := d.dec[r].Open(ev.Record)
+	if err == nil && r == client {
+		d.clientOpened = true
+	}
+	if err != nil && r == client && h.ch != nil && h.ch.EarlyData && !d.clientOpened {
+		plain, ct, err = d.openEarly(ev.Record)
+		if err != nil {
+			if d.earlySkipped++; d.earlySkipped <= maxEarlySkipped {
+				return // early data the server will have refused unread
+			}
+		} else if ct == dissect.RecordApplicationData && !slices.Contains(d.parts, "early data") {
+			d.parts = append(d.parts, "early data")
+		}
+	}
 	if err != nil {
 		d.dec[r] = nil
 		if errors.Is(err, tlsdecrypt.ErrAuth) {
@@ -91,6 +120,28 @@ func (c *conn) decryptRecord(r role, ev dissect.Event) {
 		return // a compatibility ChangeCipherSpec passes through as is
 	}
 	c.sides[c.dirOf(r)].stream.WritePlain(ct, plain, func(e dissect.Event) { c.event(r, e) })
+}
+
+// openEarly opens a client record with the early traffic secret.
+func (d *decryption) openEarly(record []byte) ([]byte, uint8, error) {
+	if d.early == nil {
+		secret := d.secrets.ClientEarlyTraffic()
+		if secret == nil {
+			return nil, 0, errors.New("no CLIENT_EARLY_TRAFFIC_SECRET")
+		}
+		early, err := tlsdecrypt.NewTLS13(d.suite, secret)
+		if err != nil {
+			return nil, 0, err
+		}
+		// The records before the ServerHello used the first sequence
+		// numbers; an empty record stands for each (TLS 1.3 AEAD state is
+		// the sequence number alone).
+		for range d.earlyBefore {
+			_ = early.Skip([]byte{dissect.RecordApplicationData, 3, 3, 0, 0})
+		}
+		d.early = early
+	}
+	return d.early.Open(record)
 }
 
 // decryptedMessage keeps the key schedule in step with a decrypted

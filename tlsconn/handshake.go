@@ -56,6 +56,9 @@ type handshake struct {
 	clientHellos int
 
 	decrypt *decryption // TLS 1.3 with a key log (decrypt.go)
+	parts12 []string    // TLS 1.0-1.2: what was decrypted (decrypt12.go)
+	// earlyRecords: client records before the ServerHello (0-RTT data).
+	earlyRecords int
 }
 
 func (h *handshake) warn(msg string) {
@@ -144,6 +147,14 @@ func isTLS13(v uint16) bool { return v >= 0x0304 && v>>8 != 0xfe }
 // event handles one thing read from the stream of role r and, for the
 // per-message view, lists it under the handshake it belongs to.
 func (c *conn) event(r role, ev dissect.Event) {
+	if c.rec12 != nil && !ev.Decrypted {
+		if ev.Record != nil && c.open12(r, ev) {
+			return
+		}
+		if ev.Kind == dissect.EventChangeCipherSpec {
+			defer c.rec12.changeCipherSpec(r)
+		}
+	}
 	if c.t.cfg.Messages && ev.Record != nil && c.hs != nil && !c.hs.emitted {
 		// An encrypted record is listed before what decrypting it yields.
 		c.logEvent(r, ev)
@@ -160,6 +171,10 @@ func (c *conn) event(r role, ev dissect.Event) {
 // came after the handshake was reported).
 func (c *conn) handle(r role, ev dissect.Event) bool {
 	if c.hs == nil || c.hs.emitted {
+		if ev.Kind == dissect.EventHandshake && ev.HandshakeType == dissect.TypeHelloRequest && r == server && ev.Decrypted {
+			c.helloRequest = true // a renegotiation asked for by the server
+			return false
+		}
 		if ev.Kind == dissect.EventHandshake && ev.HandshakeType == dissect.TypeClientHello && r == client ||
 			ev.Kind == dissect.EventSSLv2 && ev.HandshakeType == dissect.SSLv2ClientHello ||
 			c.hs == nil {
@@ -224,6 +239,7 @@ func (c *conn) handle(r role, ev dissect.Event) bool {
 		if h.sh == nil && r == client && h.ch != nil {
 			// TLS 1.3 early data travels before the ServerHello.
 			h.warn("client sent encrypted data before the ServerHello (0-RTT early data)")
+			h.earlyRecords++
 		}
 	case dissect.EventHeartbeat:
 		h.mark(r, 'B')
@@ -272,6 +288,14 @@ func (c *conn) message(r role, ev dissect.Event) {
 			c.begin(c.ts)
 			h = c.hs
 		}
+		if ev.Decrypted && h.ch == nil {
+			// A ClientHello under the keys of an earlier handshake.
+			h.s.Renegotiation = true
+			if c.helloRequest {
+				h.mark(server, 'H')
+				c.helloRequest = false
+			}
+		}
 		h.mark(r, 'C')
 		m, err := dissect.ParseClientHello(ev.Body)
 		c.clientHello(m, err)
@@ -287,7 +311,9 @@ func (c *conn) message(r role, ev dissect.Event) {
 		return
 	}
 	h.mark(r, letter)
-	if ev.Decrypted {
+	if ev.Decrypted && !h.tls13() {
+		h.decryptedMessage12(r, typ)
+	} else if ev.Decrypted {
 		defer c.decryptedMessage(r, typ)
 	} else if h.tls13() && typ != dissect.TypeClientHello {
 		// Plaintext handshake messages after a TLS 1.3 ServerHello are a
@@ -302,6 +328,9 @@ func (c *conn) message(r role, ev dissect.Event) {
 		}
 		if m != nil && m.ALPN != "" {
 			h.s.ALPN = ptr(m.ALPN)
+		}
+		if m != nil && h.ch != nil && h.ch.EarlyData {
+			h.s.EarlyDataAccepted = ptr(m.EarlyData)
 		}
 	case dissect.TypeCompressedCert:
 		m, err := dissect.ParseCompressedCertificate(ev.Body, c.t.cfg.MaxMessage)
@@ -561,6 +590,7 @@ func (c *conn) serverHello(m *dissect.ServerHello, err error) {
 	if h.kx != dissect.KeyExchangeUnknown {
 		s.KeyExchange = ptr(h.kx.String())
 	}
+	c.prepareDecryption12()
 }
 
 // groupKeyExchange names the kind of key agreement a TLS 1.3 group does.
@@ -649,6 +679,9 @@ func (h *handshake) summarize() *Summary {
 			s.Resumption = ptr("psk")
 		}
 	default:
+		if len(h.parts12) > 0 {
+			s.Decrypted, s.DecryptedParts = true, h.parts12
+		}
 		echoed := h.ch != nil && len(h.ch.SessionID) > 0 && bytes.Equal(h.ch.SessionID, h.sh.SessionID)
 		abbreviated := h.ccs[server] && !h.serverCert && !h.cke && !h.serverDone
 		resumed := echoed || abbreviated

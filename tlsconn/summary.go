@@ -57,16 +57,22 @@ type Summary struct {
 	ClientCompressCertificate     []string `json:"client_compress_certificate,omitempty"`
 	ClientPaddingLength           *int     `json:"client_padding_length,omitempty"`
 	ClientEarlyData               bool     `json:"client_early_data,omitempty"`
+	// EarlyDataAccepted: whether the server took the 0-RTT data offered
+	// (TLS 1.3, from the decrypted EncryptedExtensions).
+	EarlyDataAccepted *bool `json:"early_data_accepted,omitempty"`
 
 	KeyExchange     *string `json:"key_exchange"`
 	Group           *string `json:"group"`
 	DHBits          int     `json:"dh_bits,omitempty"`
 	ServerSignature *string `json:"server_signature_scheme,omitempty"`
 
-	Resumed         *bool   `json:"resumed"`
-	Resumption      *string `json:"resumption"`
-	TicketLifetime  *uint32 `json:"ticket_lifetime,omitempty"`
-	HelloRetry      bool    `json:"hello_retry"`
+	Resumed        *bool   `json:"resumed"`
+	Resumption     *string `json:"resumption"`
+	TicketLifetime *uint32 `json:"ticket_lifetime,omitempty"`
+	HelloRetry     bool    `json:"hello_retry"`
+	// Renegotiation: this handshake renegotiated the connection under the
+	// keys of the one before (TLS <= 1.2, seen with a key log).
+	Renegotiation   bool    `json:"renegotiation,omitempty"`
 	HelloRetryGroup *string `json:"hello_retry_group,omitempty"`
 	OCSPStapled     bool    `json:"ocsp_stapled,omitempty"`
 	ECH             bool    `json:"ech,omitempty"`

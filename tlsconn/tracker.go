@@ -110,8 +110,12 @@ type conn struct {
 	done    bool // nothing more wanted
 	hs      *handshake
 	count   int
-	notes   []string
-	ts      time.Time // time of the segment being processed
+	// rec12: TLS 1.0-1.2 records decrypted with a key log (decrypt12.go);
+	// helloRequest: the server asked for a renegotiation.
+	rec12        *records12
+	helloRequest bool
+	notes        []string
+	ts           time.Time // time of the segment being processed
 }
 
 const maxPreamble = 512
@@ -254,7 +258,10 @@ func (c *conn) feed(dir tcpstream.Dir, p []byte) {
 	}
 	if c.hs != nil && !c.hs.emitted && c.hs.complete() {
 		c.finish()
-		c.done = true
+		// With the keys of a TLS 1.2 connection, follow it on: a
+		// renegotiation (client authentication asked for late) is
+		// encrypted under them.
+		c.done = !c.rec12.following()
 	}
 }
 
@@ -323,6 +330,9 @@ func (c *conn) Wants(dir tcpstream.Dir) bool {
 	}
 	if h := c.hs; h != nil && !h.emitted && h.decrypt != nil && !h.decrypt.done() {
 		return true // following the handshake through its encrypted part
+	}
+	if c.rec12.following() {
+		return true // reading TLS 1.2 records with a key log
 	}
 	return c.hs == nil || c.hs.emitted || !c.hs.encrypted(c.roleOf(dir))
 }

@@ -262,6 +262,37 @@ func (d *Decrypter) Open(record []byte) (plaintext []byte, contentType uint8, er
 	}
 }
 
+// Skip steps over one record without decrypting it, as if Open had
+// authenticated it: the sequence number advances, and for TLS 1.0 CBC suites
+// the chained IV becomes the record's last ciphertext block. An observer
+// uses it for application data, whose content it never needs, to stay in
+// step for the handshake and alert records that follow. A TLS 1.3
+// change_cipher_spec record uses no sequence number and is passed over.
+func (d *Decrypter) Skip(record []byte) error {
+	if d.suite == nil {
+		return errors.New("tlsdecrypt: Skip on a Decrypter not made by NewTLS13 or NewTLS12")
+	}
+	if len(record) < recordHeaderLen || int(binary.BigEndian.Uint16(record[3:5])) != len(record)-recordHeaderLen {
+		return fmt.Errorf("%w: not one whole record", ErrRecord)
+	}
+	if d.version == VersionTLS13 && record[0] == typeChangeCipherSpec {
+		return nil
+	}
+	if d.chainIV != nil {
+		bs := d.block.BlockSize()
+		ct := record[recordHeaderLen:]
+		if d.etm {
+			ct = ct[:max(0, len(ct)-d.mac.Size())]
+		}
+		if len(ct) < bs || len(ct)%bs != 0 {
+			return fmt.Errorf("%w: %s record has %d bytes of ciphertext, not a whole number of %d-byte blocks", ErrRecord, d.suite.name, len(ct), bs)
+		}
+		d.chainIV = append(d.chainIV[:0], ct[len(ct)-bs:]...)
+	}
+	d.seq++
+	return nil
+}
+
 // xorNonce returns the 12-byte IV XOR the big-endian sequence number, left
 // padded with zeros (RFC 8446 §5.3, RFC 7905 §2).
 func (d *Decrypter) xorNonce() []byte {
