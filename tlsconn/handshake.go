@@ -40,6 +40,10 @@ type handshake struct {
 	flight13  []int
 	inferred  *CertInference
 	inferDone bool
+	// reply13: sizes of the server's first records after the client's
+	// flight was classified (at most two), which tell a refusal (one
+	// alert-sized record, then the end) from a handshake that went on.
+	reply13 []int
 
 	serverCert   bool
 	serverDone   bool
@@ -126,7 +130,8 @@ func (h *handshake) encrypted(r role) bool {
 	case h.sslv2:
 		return h.appData[r]
 	case h.tls13() && r == server:
-		return h.enc13[server] > 0
+		// Followed until its answer to the client's flight is known.
+		return h.enc13[server] > 0 && h.replyKnown()
 	case h.tls13():
 		// The client's part includes the flight the inference measures.
 		return h.client13 && h.inferDone
@@ -222,6 +227,9 @@ func (c *conn) handle(r role, ev dissect.Event) bool {
 			}
 			if r == client && h.enc13[server] > 0 {
 				h.clientRecord13(ev.RecordLength)
+			}
+			if r == server && h.inferDone && len(h.reply13) < 2 {
+				h.reply13 = append(h.reply13, ev.RecordLength)
 			}
 			if h.enc13[r] == 1 {
 				h.mark(r, 'D')
@@ -645,6 +653,9 @@ func certRequest(m *dissect.CertificateRequest) *CertRequest {
 // summarize decides the connection-level facts and returns the Summary.
 func (h *handshake) summarize() *Summary {
 	s := h.s
+	if h.tls13() && h.decrypt == nil {
+		h.refusal13()
+	}
 	s.History = string(h.history)
 	s.Established = h.established()
 	t, f := true, false

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
 
 // TLS 1.3 client-certificate inference from record sizes (research.md §A.4).
@@ -205,7 +207,44 @@ func (h *handshake) complete() bool {
 	if h.decrypt != nil {
 		return h.established() && h.decrypt.done()
 	}
-	return h.established() && (!h.tls13() || h.inferDone || h.lost[client])
+	return h.established() && (!h.tls13() || (h.inferDone || h.lost[client]) && h.replyKnown())
+}
+
+// replyKnown: the server's answer to the client's TLS 1.3 flight is known
+// (or cannot be seen): a record that is not the size of an alert, or two
+// records. One alert-sized record alone waits for what follows it.
+func (h *handshake) replyKnown() bool {
+	switch {
+	case h.lost[server] || h.lost[client] || len(h.reply13) >= 2:
+		return true
+	case len(h.reply13) == 1:
+		return !h.alertSized(h.reply13[0])
+	}
+	return false
+}
+
+// alertSized: a TLS 1.3 record of n bytes holds exactly an alert (2 bytes,
+// the inner content type and the suite's tag).
+func (h *handshake) alertSized(n int) bool {
+	sizes, ok := tls13Suite(h.sh.CipherSuite)
+	return ok && n == 2+1+sizes.tag
+}
+
+// refusal13 concludes, at the end of a TLS 1.3 connection read without
+// keys, that the server refused the client's flight when its only answer
+// was one alert-sized record before the connection closed (a server that
+// accepts sends tickets or data; certificate_required and bad_certificate
+// are such alerts). It is reported as an encrypted alert, with the
+// reasoning in a warning.
+func (h *handshake) refusal13() {
+	if h.fatal || !h.inferDone || len(h.reply13) != 1 || !h.alertSized(h.reply13[0]) ||
+		h.closeReason == "" || h.closeReason == tcpstream.CloseEndOfInput.String() {
+		return
+	}
+	h.fatal = true
+	h.mark(server, 'L')
+	h.s.Alerts = append(h.s.Alerts, Alert{From: server.String(), Level: "encrypted", Description: "encrypted"})
+	h.warn(fmt.Sprintf("the server answered the client's flight with one %d-byte record, the size of an encrypted alert, and the connection ended: taken as a refusal (--keylog reads the alert)", h.reply13[0]))
 }
 
 // inference13 returns the verdict, classifying what was seen when the

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tlsinspect/tlsinspect/dissect"
+	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
 
 // verdict is what a CertInference says, for compact tables: "TT", "TF",
@@ -112,7 +113,8 @@ type flightEvent struct {
 // TestFlightTracking drives the handshake state with record events: the
 // records the client sends before the server's first encrypted record
 // (0-RTT early data) and ChangeCipherSpec records are not part of its
-// flight, and the Summary waits until the flight is classified.
+// flight, and the Summary waits until the flight is classified and the
+// server has answered it.
 func TestFlightTracking(t *testing.T) {
 	C := func(n int) flightEvent { return flightEvent{r: client, n: n} }
 	S := func(n int) flightEvent { return flightEvent{r: server, n: n} }
@@ -126,13 +128,13 @@ func TestFlightTracking(t *testing.T) {
 		want      string // verdict (at Close when not complete)
 		reason    string
 	}{
-		{"compat CCS then Finished", 0x1301, false, []flightEvent{ccs, S(1641), S(97), S(53), C(53)}, true, "FF", "one 53-byte record"},
-		{"CCS inside the flight", 0x1301, false, []flightEvent{S(1641), ccs, C(25), ccs, C(53)}, true, "TF", "25 + 53"},
-		{"early data excluded", 0x1301, true, []flightEvent{C(300), C(1000), ccs, S(27), S(1641), C(21), C(53)}, true, "FF", "EndOfEarlyData + Finished"},
-		{"early data 53 bytes is not a Finished", 0x1301, true, []flightEvent{C(53), S(27), C(21), C(25), C(53)}, true, "TF", "21 + 25 + 53"},
+		{"compat CCS then Finished", 0x1301, false, []flightEvent{ccs, S(1641), S(97), S(53), C(53), S(200)}, true, "FF", "one 53-byte record"},
+		{"CCS inside the flight", 0x1301, false, []flightEvent{S(1641), ccs, C(25), ccs, C(53), S(200)}, true, "TF", "25 + 53"},
+		{"early data excluded", 0x1301, true, []flightEvent{C(300), C(1000), ccs, S(27), S(1641), C(21), C(53), S(200)}, true, "FF", "EndOfEarlyData + Finished"},
+		{"early data 53 bytes is not a Finished", 0x1301, true, []flightEvent{C(53), S(27), C(21), C(25), C(53), S(200)}, true, "TF", "21 + 25 + 53"},
 		{"waits for the Finished", 0x1302, false, []flightEvent{S(1844), C(1600), C(97)}, false, "TT", "one record"},
-		{"chain then finished", 0x1302, false, []flightEvent{S(1844), C(1600), C(97), C(69)}, true, "TT", "1600 + 97 + 69"},
-		{"coalesced chain, bounded wait", 0x1301, false, []flightEvent{S(1641), C(1750), C(24), S(24), C(24)}, true, "TT", "one record"},
+		{"chain then finished", 0x1302, false, []flightEvent{S(1844), C(1600), C(97), C(69), S(200)}, true, "TT", "1600 + 97 + 69"},
+		{"coalesced chain, bounded wait", 0x1301, false, []flightEvent{S(1641), C(1750), C(24), S(24), C(24), S(200)}, true, "TT", "one record"},
 		{"client alert", 0x1301, false, []flightEvent{S(1641), C(19)}, false, "??", "alert"},
 		{"no server flight", 0x1301, false, []flightEvent{C(200)}, false, "??", "server's encrypted flight was not seen"},
 	}
@@ -216,6 +218,59 @@ func TestInferenceRealHandshakes(t *testing.T) {
 				if !got.Established {
 					t.Errorf("split %d: not established", split)
 				}
+			}
+		})
+	}
+}
+
+// TestRefusalAfterClientFlight: without keys, a TLS 1.3 server whose only
+// answer to the client's flight is one alert-sized record before the
+// connection closes refused it (certificate_required, bad_certificate);
+// a record after it, or a capture that simply ends, is no refusal.
+func TestRefusalAfterClientFlight(t *testing.T) {
+	C := func(n int) flightEvent { return flightEvent{r: client, n: n} }
+	S := func(n int) flightEvent { return flightEvent{r: server, n: n} }
+	for _, tc := range []struct {
+		name        string
+		suite       uint16
+		events      []flightEvent
+		close       tcpstream.CloseReason
+		complete    bool
+		established bool
+	}{
+		{"alert-sized answer, then FIN", 0x1301, []flightEvent{S(1641), C(25), C(53), S(19)}, tcpstream.CloseFIN, false, false},
+		{"alert-sized answer, then RST", 0x1302, []flightEvent{S(1641), C(69), S(19)}, tcpstream.CloseRST, false, false},
+		{"CCM_8: 11-byte alert", 0x1305, []flightEvent{S(1641), C(45), S(11)}, tcpstream.CloseFIN, false, false},
+		{"alert-sized, then more", 0x1301, []flightEvent{S(1641), C(53), S(19), S(300)}, tcpstream.CloseFIN, true, true},
+		{"ticket", 0x1301, []flightEvent{S(1641), C(53), S(250)}, tcpstream.CloseFIN, true, true},
+		{"capture ends after the alert-sized record", 0x1301, []flightEvent{S(1641), C(53), S(19)}, tcpstream.CloseEndOfInput, false, true},
+		{"server alert-sized record inside its flight", 0x1301, []flightEvent{S(19), S(1641), C(53), S(250)}, tcpstream.CloseFIN, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []*Summary
+			c := &conn{t: NewTracker(Config{}, func(s *Summary) { got = append(got, s) })}
+			c.begin(t0)
+			h := c.hs
+			h.ch = &dissect.ClientHello{}
+			h.sh = &dissect.ServerHello{CipherSuite: tc.suite}
+			h.version = 0x0304
+			for _, e := range tc.events {
+				c.event(e.r, dissect.Event{Kind: dissect.EventApplicationData, RecordType: 23, RecordLength: e.n})
+			}
+			if h.complete() != tc.complete {
+				t.Errorf("complete = %v, want %v", h.complete(), tc.complete)
+			}
+			if !tc.complete && !c.Wants(c.dirOf(server)) {
+				t.Error("server bytes no longer wanted while its answer is pending")
+			}
+			c.Close(tc.close, t0)
+			if len(got) != 1 {
+				t.Fatalf("%d summaries", len(got))
+			}
+			s := got[0]
+			refused := len(s.Alerts) == 1 && s.Alerts[0].Level == "encrypted" && strings.Contains(strings.Join(s.Warnings, " "), "taken as a refusal")
+			if s.Established != tc.established || refused == tc.established {
+				t.Errorf("established %v (want %v), alerts %+v, warnings %q", s.Established, tc.established, s.Alerts, s.Warnings)
 			}
 		})
 	}
