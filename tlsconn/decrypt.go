@@ -103,7 +103,7 @@ func (c *conn) decryptRecord(r role, ev dissect.Event) {
 			if d.earlySkipped++; d.earlySkipped <= maxEarlySkipped {
 				return // early data the server will have refused unread
 			}
-		} else if ct == dissect.RecordApplicationData && !slices.Contains(d.parts, "early data") {
+		} else if !slices.Contains(d.parts, "early data") {
 			d.parts = append(d.parts, "early data")
 		}
 	}

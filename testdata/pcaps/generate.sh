@@ -520,10 +520,16 @@ ca_cli_openssl() {
 		'{role: "client", stack: "openssl s_client -msg", conn: 1} + $a + $b' >>"$T/client.jsonl"
 }
 
-# ca_cli_gnutls PORT CERT: gnutls-cli (with --x509certfile/--x509keyfile when CERT=cert).
+# ca_cli_gnutls PORT CERT [FLAGS]: gnutls-cli (with --x509certfile/--x509keyfile
+# when CERT=cert, and any further FLAGS such as --priority). gnutls-cli prints
+# "Server has requested a certificate." when it verifies the server's
+# certificate: in TLS 1.3 the CertificateRequest came before, in TLS 1.2 it
+# comes after, so the line is missing there. "Successfully sent N
+# certificate(s)" (also N=0) comes from its certificate callback, which GnuTLS
+# calls only for a CertificateRequest: either line means requested.
 ca_cli_gnutls() {
-	local port=$1 cflags=""
-	[[ $2 == cert ]] && cflags="--x509certfile $PKI/client-chain.pem --x509keyfile $PKI/client.key"
+	local port=$1 cflags=${3:-}
+	[[ $2 == cert ]] && cflags="$cflags --x509certfile $PKI/client-chain.pem --x509keyfile $PKI/client.key"
 	# shellcheck disable=SC2086
 	printf 'GET / HTTP/1.0\r\n\r\n' | SSLKEYLOGFILE="$KEYS" timeout $TO gnutls-cli 127.0.0.1 -p "$port" --sni-hostname server.test \
 		--verify-hostname server.test --x509cafile "$PKI/ca.pem" $cflags >"$T/gnutls-cli.log" 2>&1 || true
@@ -531,7 +537,7 @@ ca_cli_gnutls() {
 	n=$(sed -n 's/^- Successfully sent \([0-9]*\) certificate.*/\1/p' "$T/gnutls-cli.log" | head -1)
 	desc=$(sed -n 's/^- Description: //p' "$T/gnutls-cli.log" | head -1)
 	jq -cn --arg stack "$GNUTLS_STACK gnutls-cli" --arg desc "$desc" --argjson n "${n:-0}" \
-		--argjson req "$(grep -q '^- Server has requested a certificate\.' "$T/gnutls-cli.log" && echo true || echo false)" \
+		--argjson req "$(grep -qE '^- (Server has requested a certificate\.|Successfully sent [0-9]+ certificate)' "$T/gnutls-cli.log" && echo true || echo false)" \
 		--arg err "$(grep -E '^\*\*\* ' "$T/gnutls-cli.log" | grep -v 'Fatal error: The TLS connection was non-properly terminated' | head -2 | paste -sd ';' || true)" '{
 		role: "client", stack: $stack, conn: 1, description: $desc,
 		version: ($desc | capture("^\\((?<v>TLS1\\.[0-9])") | .v | sub("TLS"; "TLS ")),
@@ -592,6 +598,295 @@ sc_tls13-clientauth-gnutls-empty() {
 		"TLS 1.3, gnutls-serv requests a client certificate (its default), gnutls-cli has none: empty Certificate + Finished; handshake succeeds"
 }
 
+# ----------------------------------------------- key-log decryption captures ---
+# Captures for key-log decryption tests, beyond the client-auth matrix above:
+# TLS 1.2 and 1.0 (CLIENT_RANDOM master secrets; AEAD, CBC with
+# encrypt_then_mac, CBC with implicit IV), the TLS 1.3 suites
+# ChaCha20-Poly1305, AES-256-GCM, AES-128-CCM and AES-128-CCM-8, a
+# HelloRetryRequest with client authentication, PSK resumption, an alert sent
+# under the application traffic keys, and a TLS 1.2 renegotiation that asks
+# for a client certificate inside the encrypted connection.
+# Each writes NAME.keys: the CLIENT's key log (NSS format), written by the
+# client stack itself (tlspeer -keylog, s_client -keylogfile, curl and
+# gnutls-cli with SSLKEYLOGFILE), with the secrets of every connection in the
+# capture. All of them append to the file (OpenSSL writes its "# SSL/TLS
+# secrets log file" header line only into an empty file), so the two-connection
+# scenarios have one file. Truth lines as everywhere: what each endpoint
+# reported (tlspeer; s_client's summary and its -msg/-tlsextdebug transcript;
+# s_server's -www status page and log; curl -v; gnutls-cli/gnutls-serv logs).
+
+# kl_keys NAME: the client's key log of scenario NAME is $KEYS (emptied).
+kl_keys() {
+	KEYS="$T/$1.keys"
+	rm -f "$KEYS"
+}
+
+# kl_ossl_client N: adds to the N client lines of an openssl_scenario what
+# s_client's transcripts $T/s_client.I.log show: client_cert_requested/sent
+# (TLS 1.3 -msg lines, see ossl_msg_cert) and, with -tlsextdebug, whether the
+# server's hello had encrypt_then_mac. In TLS 1.3, s_client prints its
+# SSL-Session block (Protocol, Cipher) only with each NewSessionTicket ("Post-
+# Handshake New Session Ticket arrived"), and in its output that can come
+# after the HTTP response, where openssl_truth does not look: then version
+# and cipher are taken from its "New, TLSv1.3, Cipher is ..." line.
+kl_ossl_client() {
+	local i f more
+	: >"$T/client.more.jsonl"
+	for i in $(seq "$1"); do
+		f=$T/s_client.$i.log.client
+		more='{}'
+		grep -qE '^>>> TLS' "$f" && more=$(ossl_msg_cert "$f" '>>>')
+		if grep -q '^TLS server extension' "$f"; then
+			more=$(jq -c --argjson etm "$(grep -q '^TLS server extension "encrypt-then-mac"' "$f" && echo true || echo false)" \
+				'. + {encrypt_then_mac: $etm}' <<<"$more")
+		fi
+		jq -c --argjson conn "$i" '{conn: $conn, more: .}' <<<"$more" >>"$T/client.more.jsonl"
+	done
+	jq -c --slurpfile m "$T/client.more.jsonl" '. as $l | . + (($m | map(select(.conn == $l.conn)) | first | .more) // {})
+		| if .version == null and ((.status_line // "") | test("^(New|Reused), ")) then
+			. + {version: (.status_line | split(", ")[1]), cipher: (.status_line | sub("^.*Cipher is "; ""))} else . end' \
+		"$T/client.jsonl" >"$T/client.tmp" && mv "$T/client.tmp" "$T/client.jsonl"
+}
+
+# ossl_msg_handshakes LOG: the handshake messages of an OpenSSL -msg transcript
+# as JSON, one {sent: [...], received: [...]} per handshake in order; a
+# HelloRequest starts a new handshake (it asks for a renegotiation), and so
+# does a ClientHello that does not answer one.
+ossl_msg_handshakes() {
+	sed -nE 's/^(<<<|>>>) TLS [0-9.]+, Handshake \[length [0-9a-f]+\], ([A-Za-z]+)$/\1 \2/p' "$1" |
+		jq -Rnc 'reduce (inputs | split(" ")) as [$dir, $msg] ({hs: [], last: null};
+			(if $msg == "HelloRequest" or ($msg == "ClientHello" and .last != "HelloRequest") then .hs += [{sent: [], received: []}] else . end)
+			| .hs[(.hs | length) - 1][if $dir == ">>>" then "sent" else "received" end] += [$msg] | .last = $msg) | .hs'
+}
+
+# wait_grep PATTERN FILE [N]: until FILE has N (default 1) lines matching PATTERN.
+wait_grep() {
+	local i n
+	for i in $(seq 200); do
+		n=$(grep -cE "$1" "$2" 2>/dev/null) || n=0
+		((n >= ${3:-1})) && return 0
+		sleep 0.05
+	done
+	log "timeout waiting for '$1' in $2"
+	return 1
+}
+
+sc_tls13-refused-mtls-go() {
+	kl_keys tls13-refused-mtls-go
+	go_scenario tls13-refused-mtls-go 44350 "$(srv_ec) -client-auth require" "$(cli_ca) -keylog $KEYS"
+	write_truth tls13-refused-mtls-go "TLS 1.3, Go server requires a client certificate (RequireAnyClientCert), Go client has none: empty Certificate + Finished, and the server aborts with a fatal certificate_required alert (116), encrypted under the server application traffic secret. A TLS 1.3 client has completed the handshake once it has sent its Finished, so the Go client also sends its first application data record (\"ping 1\"), before or after the alert arrives (timing), and reports the alert as a read error; the server closes its socket, and its kernel answers client records that arrive after that or are left unread (ping, close_notify) with RST. Both errors are in the truth lines" "$GO_STACK" "$GO_STACK"
+}
+
+sc_tls13-hrr-keylog-go() {
+	kl_keys tls13-hrr-keylog-go
+	go_scenario tls13-hrr-keylog-go 44351 "$(srv_ec) -curves P256 -client-auth request" \
+		"$(cli_ca) -curves X25519,P256 -cert $PKI/client-chain.pem -key $PKI/client.key -keylog $KEYS"
+	write_truth tls13-hrr-keylog-go "TLS 1.3 HelloRetryRequest (client key share X25519 only, server supports only P-256: second ClientHello with a P-256 share) and client authentication: the server requests a certificate (RequestClientCert), the client sends one (ECDSA leaf + intermediate): Certificate + CertificateVerify + Finished" "$GO_STACK" "$GO_STACK"
+}
+
+sc_tls12-keylog-go() {
+	local cs=TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+	kl_keys tls12-keylog-go
+	go_scenario tls12-keylog-go 44357 "$(srv_ec) -max 1.2 -ciphers $cs -client-auth require" \
+		"$(cli_ca) -max 1.2 -ciphers $cs -cert $PKI/client-chain.pem -key $PKI/client.key -keylog $KEYS"
+	write_truth tls12-keylog-go "TLS 1.2 ECDHE-ECDSA with ChaCha20-Poly1305 (0xcca9, ECDSA P-256 server certificate), server requires a client certificate (RequireAnyClientCert), client sends one: Certificate + CertificateVerify; NewSessionTicket, encrypted Finished messages" "$GO_STACK" "$GO_STACK"
+}
+
+sc_tls13-psk-keylog-openssl() {
+	kl_keys tls13-psk-keylog-openssl
+	openssl_scenario tls13-psk-keylog-openssl 44352 2 "-tls1_3 -verify 1 -CAfile $PKI/ca.pem" \
+		"-cert $PKI/client.pem -key $PKI/client.key -cert_chain $PKI/inter.pem -keylogfile $KEYS -msg" sess
+	kl_ossl_client 2
+	write_truth tls13-psk-keylog-openssl "Two TLS 1.3 connections, openssl s_client against s_server -www -verify 1: the first is a full handshake in which the server requests a client certificate and the client sends one (-cert/-key/-cert_chain); s_client saves the session (-sess_out) and the second connection resumes it (-sess_in): pre_shared_key accepted, no Certificate or CertificateRequest. Both connections' secrets are in the one key log (s_client -keylogfile appends)" \
+		"$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server -www -verify 1"
+}
+
+sc_tls13-chacha-keylog-openssl() {
+	local cs="-ciphersuites TLS_CHACHA20_POLY1305_SHA256"
+	kl_keys tls13-chacha-keylog-openssl
+	openssl_scenario tls13-chacha-keylog-openssl 44353 1 "-tls1_3 $cs -verify 1 -CAfile $PKI/ca.pem" \
+		"-tls1_3 $cs -cert $PKI/client.pem -key $PKI/client.key -cert_chain $PKI/inter.pem -keylogfile $KEYS -msg"
+	kl_ossl_client 1
+	write_truth tls13-chacha-keylog-openssl "TLS 1.3 with TLS_CHACHA20_POLY1305_SHA256 (both ends allow only it), s_server -verify 1 requests a client certificate, s_client sends one: Certificate + CertificateVerify + Finished" \
+		"$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server -www -verify 1"
+}
+
+sc_tls13-ccm-keylog-openssl() {
+	local name=tls13-ccm-keylog-openssl port=44355 i cs
+	local suites=(TLS_AES_128_CCM_SHA256 TLS_AES_128_CCM_8_SHA256)
+	kl_keys $name
+	cap_start "$T/$name.pcap" lo tcp port "$port"
+	# The server allows both CCM suites (OpenSSL 3.0 needs no @SECLEVEL for
+	# CCM_8), each client connection offers one of them.
+	timeout $TO openssl s_server -accept "127.0.0.1:$port" -naccept 2 -www -tls1_3 \
+		-ciphersuites "$(IFS=:; echo "${suites[*]}")" \
+		-cert "$PKI/server.pem" -key "$PKI/server.key" -cert_chain "$PKI/inter.pem" \
+		>"$T/s_server.log" 2>&1 </dev/null &
+	local spid=$!
+	wait_port "$port"
+	for i in 1 2; do
+		cs=${suites[$((i - 1))]}
+		printf 'GET / HTTP/1.0\r\n\r\n' | timeout $TO openssl s_client -connect "127.0.0.1:$port" \
+			-servername server.test -CAfile "$PKI/ca.pem" -ign_eof -ciphersuites "$cs" -keylogfile "$KEYS" \
+			>"$T/s_client.$i.log" 2>&1 || true
+		openssl_truth "$T/s_client.$i.log" "$i"
+		sleep 0.1
+	done
+	wait "$spid" || true
+	cap_stop
+	kl_ossl_client 2
+	jq -cn --rawfile log "$T/s_server.log" '{role: "server", stack: "openssl s_server", conn: 0, log: ($log | split("\n") | map(select(length > 0)))}' >>"$T/server.jsonl"
+	write_truth $name "Two TLS 1.3 connections to one s_server that allows TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256 (8-byte tag): the first client offers only CCM, the second only CCM_8. No resumption (no -sess_in); both connections' secrets in one key log" \
+		"$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server -www"
+}
+
+sc_tls10-keylog-openssl() {
+	local c="-tls1 -cipher ECDHE-RSA-AES128-SHA@SECLEVEL=0"
+	kl_keys tls10-keylog-openssl
+	openssl_scenario tls10-keylog-openssl 44358 1 "$c" "$c -keylogfile $KEYS -tlsextdebug"
+	kl_ossl_client 1
+	write_truth tls10-keylog-openssl "TLS 1.0, ECDHE-RSA-AES128-SHA (0xc013): CBC with the implicit IV of TLS 1.0 (the last ciphertext block of the previous record) and encrypt_then_mac (negotiated by OpenSSL by default; encrypt_then_mac in the client truth line is from s_client -tlsextdebug). SECLEVEL=0 for TLS 1.0" \
+		"$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server -www"
+}
+
+sc_tls13-aes256-mtls-curl() {
+	local name=tls13-aes256-mtls-curl port=44354
+	kl_keys $name
+	cap_start "$T/$name.pcap" lo tcp port "$port"
+	timeout $TO openssl s_server -accept "127.0.0.1:$port" -naccept 1 -www -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384 \
+		-verify 1 -CAfile "$PKI/ca.pem" -cert "$PKI/server.pem" -key "$PKI/server.key" -cert_chain "$PKI/inter.pem" \
+		>"$T/s_server.log" 2>&1 </dev/null &
+	local spid=$!
+	wait_port "$port"
+	SSLKEYLOGFILE="$KEYS" timeout $TO curl -sS -v --tlsv1.3 --cacert "$PKI/ca.pem" \
+		--cert "$PKI/client-chain.pem" --key "$PKI/client.key" --resolve "server.test:$port:127.0.0.1" \
+		-o "$T/body.txt" -w '%{http_code} %{ssl_verify_result}\n' "https://server.test:$port/" >"$T/curl.out" 2>"$T/curl.err" || true
+	wait "$spid" || true
+	cap_stop
+	local conn
+	conn=$(sed -n 's/^\* SSL connection using //p' "$T/curl.err" | head -1)
+	jq -cn --arg conn "$conn" --arg out "$(cat "$T/curl.out")" --arg cv "$(curl --version | head -1 | cut -d' ' -f1-2)" \
+		--arg hs "$(grep -E '^\* TLSv1\.[0-9] \((IN|OUT)\), TLS handshake, ' "$T/curl.err" || true)" '{
+		role: "client", stack: $cv, conn: 1, sni: "server.test",
+		ssl_connection: $conn, version: ($conn | split(" / ")[0]), cipher: ($conn | split(" / ")[1]),
+		handshake_log: ($hs | split("\n") | map(select(length > 0) | ltrimstr("* "))),
+		client_cert_requested: ($hs | test("\\(IN\\), TLS handshake, Request CERT \\(13\\)")),
+		client_cert_sent: ($hs | test("\\(OUT\\), TLS handshake, CERT verify \\(15\\)")),
+		http_code_and_verify: $out
+	}' >"$T/client.jsonl"
+	ossl_fields "$T/body.txt" | jq -c '{role: "server", stack: "openssl s_server -www -verify 1 (status page)", conn: 1} + . | del(.peer_cert_count, .verify_return_code)' >"$T/server.jsonl"
+	jq -cn --rawfile log "$T/s_server.log" '{role: "server", stack: "openssl s_server", conn: 0, log: ($log | split("\n") | map(select(length > 0)))}' >>"$T/server.jsonl"
+	write_truth $name "TLS 1.3, curl (--tlsv1.3, SSLKEYLOGFILE, --resolve server.test to 127.0.0.1, ALPN h2,http/1.1 offered) against openssl s_server -www -verify 1 that allows only TLS_AES_256_GCM_SHA384 and requests a client certificate; curl sends one (--cert: ECDSA leaf + intermediate, --key)" \
+		"curl (OpenSSL)" "$OPENSSL_STACK s_server -www -verify 1"
+}
+
+# tls12-reneg-mtls-openssl: s_server in its interactive mode (no -www) reads
+# commands from a fifo; without -verify the first handshake has no
+# CertificateRequest. "R" then makes s_server call SSL_set_verify(SSL_VERIFY_PEER
+# | SSL_VERIFY_CLIENT_ONCE) and SSL_renegotiate: it sends an (encrypted)
+# HelloRequest, the client answers with a new ClientHello, and the second,
+# full handshake (-no_resumption_on_reneg: the client offers its ticket, the
+# server does not take it) has a CertificateRequest that names the -CAfile
+# root. s_client reads its stdin from another fifo, so it stays connected; it
+# sends one line after the renegotiation and quits at EOF (close_notify).
+sc_tls12-reneg-mtls-openssl() {
+	local name=tls12-reneg-mtls-openssl port=44356 data="hello after renegotiation"
+	kl_keys $name
+	mkfifo "$T/s_server.in" "$T/s_client.in"
+	cap_start "$T/$name.pcap" lo tcp port "$port"
+	# Opened read-write here (after tcpdump started: it must not inherit them)
+	# so that neither open blocks; the children get only the read side
+	# (3>&- 4>&-), so closing ours gives them EOF.
+	exec 3<>"$T/s_server.in" 4<>"$T/s_client.in"
+	timeout $TO openssl s_server -accept "127.0.0.1:$port" -naccept 1 -tls1_2 -cipher ECDHE-RSA-AES256-SHA384 \
+		-cert "$PKI/server.pem" -key "$PKI/server.key" -cert_chain "$PKI/inter.pem" -CAfile "$PKI/ca.pem" \
+		-no_resumption_on_reneg -msg <"$T/s_server.in" 3>&- 4>&- >"$T/s_server.log" 2>&1 &
+	local spid=$!
+	wait_port "$port"
+	timeout $TO openssl s_client -connect "127.0.0.1:$port" -servername server.test -CAfile "$PKI/ca.pem" -tls1_2 \
+		-cert "$PKI/client.pem" -key "$PKI/client.key" -cert_chain "$PKI/inter.pem" -keylogfile "$KEYS" -msg -tlsextdebug \
+		<"$T/s_client.in" 3>&- 4>&- >"$T/s_client.log" 2>&1 &
+	local cpid=$!
+	wait_grep '^ *Verify return code' "$T/s_client.log"
+	sleep 0.2
+	echo R >&3
+	wait_grep '^<<< TLS 1\.2, Handshake \[length [0-9a-f]+\], Finished$' "$T/s_client.log" 2
+	sleep 0.2
+	echo "$data" >&4
+	wait_grep "^$data\$" "$T/s_server.log"
+	exec 4>&-
+	wait "$cpid" || true
+	exec 3>&-
+	wait "$spid" || true
+	cap_stop
+	local etm
+	etm=$(grep -q '^TLS server extension "encrypt-then-mac"' "$T/s_client.log" && echo true || echo false)
+	jq -cn --argjson a "$(ossl_fields "$T/s_client.log")" --argjson hs "$(ossl_msg_handshakes "$T/s_client.log")" \
+		--argjson etm "$etm" --arg data "$data" '{role: "client", stack: "openssl s_client -tls1_2 -msg -tlsextdebug", conn: 1}
+		+ $a + {encrypt_then_mac: $etm, handshakes: $hs, renegotiated: ($hs | length == 2),
+		client_cert_requested: ($hs | map(.received | index("CertificateRequest") != null)),
+		client_cert_sent: ($hs | map(.sent | index("CertificateVerify") != null)), data_sent_after_renegotiation: $data}' >"$T/client.jsonl"
+	jq -cn --argjson hs "$(ossl_msg_handshakes "$T/s_server.log")" \
+		--arg rc "$(grep -E '^SSL_do_handshake -> ' "$T/s_server.log" | head -1 || true)" \
+		--arg verify "$(grep -E '^depth=' "$T/s_server.log" || true)" \
+		--arg data "$(grep -Fx "$data" "$T/s_server.log" || true)" '{
+		role: "server", stack: "openssl s_server -tls1_2 -msg (interactive; R on stdin)", conn: 1,
+		handshakes: $hs, renegotiation_command: "R", renegotiate_result: $rc,
+		client_cert_requested: ($hs | map(.sent | index("CertificateRequest") != null)),
+		client_cert_sent: ($hs | map(.received | index("CertificateVerify") != null)),
+		client_chain_verify: ($verify | split("\n") | map(select(length > 0))), data_received: $data}' >"$T/server.jsonl"
+	write_truth $name "TLS 1.2 ECDHE-RSA-AES256-SHA384 (CBC, encrypt_then_mac) with client authentication by renegotiation: the first handshake has no CertificateRequest; then s_server renegotiates asking for a client certificate (\"R\"): encrypted HelloRequest, ClientHello, ServerHello, Certificate, ServerKeyExchange, CertificateRequest, ServerHelloDone, client Certificate (leaf + intermediate), ClientKeyExchange, CertificateVerify, encrypted under the first handshake's keys; ChangeCipherSpec and Finished both ways switch to the second's, and one line of application data follows under them. The key log has both handshakes' CLIENT_RANDOM lines. client_cert_requested/client_cert_sent are per handshake" \
+		"$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server"
+}
+
+sc_tls12-gcm-keylog-gnutls() {
+	local name=tls12-gcm-keylog-gnutls port=44359
+	kl_keys $name
+	cap_start "$T/$name.pcap" lo tcp port "$port"
+	ca_srv_gnutls "$port" request
+	ca_cli_gnutls "$port" cert "--priority NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM"
+	ca_srv_stop
+	cap_stop
+	write_truth $name "TLS 1.2 (gnutls-cli --priority NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM) against gnutls-serv --http (ECDSA P-256 server certificate), which requests a client certificate; gnutls-cli sends one (--x509certfile/--x509keyfile). ECDHE-ECDSA-AES128-GCM-SHA256; key log from SSLKEYLOGFILE" \
+		"$GNUTLS_STACK gnutls-cli" "$GNUTLS_STACK gnutls-serv --http"
+}
+
+# tls13-0rtt-keylog-openssl: TLS 1.3 0-RTT. s_server -early_data (interactive:
+# -www cannot take early data) and two s_client connections: the first saves
+# the session (-sess_out), the second resumes it and sends a line as early
+# data (-sess_in -early_data): the client's early record travels before the
+# ServerHello under CLIENT_EARLY_TRAFFIC_SECRET, EncryptedExtensions accepts
+# it, and EndOfEarlyData ends it. The server reads its stdin from sleep, so
+# it stays up for both connections.
+sc_tls13-0rtt-keylog-openssl() {
+	local name=tls13-0rtt-keylog-openssl port=44360 i
+	kl_keys $name
+	cap_start "$T/$name.pcap" lo tcp port "$port"
+	sleep 6 | timeout $TO openssl s_server -accept "127.0.0.1:$port" -naccept 2 -tls1_3 -early_data \
+		-cert "$PKI/server.pem" -key "$PKI/server.key" -cert_chain "$PKI/inter.pem" >"$T/s_server.log" 2>&1 &
+	local spid=$!
+	wait_port "$port"
+	printf 'early hello\n' >"$T/early.txt"
+	for i in 1 2; do
+		local more="-sess_out $T/sess.pem"
+		[[ $i == 2 ]] && more="-sess_in $T/sess.pem -early_data $T/early.txt"
+		# shellcheck disable=SC2086
+		(printf 'hello %s\n' "$i"; sleep 1) | timeout $TO openssl s_client -connect "127.0.0.1:$port" -tls1_3 \
+			-servername server.test -CAfile "$PKI/ca.pem" -keylogfile "$KEYS" $more >"$T/s_client.$i.log" 2>&1 || true
+		jq -cn --argjson conn "$i" --arg line "$(grep -E '^(New|Reused), ' "$T/s_client.$i.log" | head -1)" \
+			--arg early "$(grep -E '^Early data (was|was not)' "$T/s_client.$i.log" | head -1)" '{
+			role: "client", stack: "openssl s_client", conn: $conn, status_line: $line,
+			version: ($line | split(", ")[1]), cipher: ($line | sub("^.*Cipher is "; "")),
+			did_resume: ($line | startswith("Reused")), early_data: $early}' >>"$T/client.jsonl"
+	done
+	wait "$spid" || true
+	cap_stop
+	jq -cn --rawfile log "$T/s_server.log" '{role: "server", stack: "openssl s_server -early_data", conn: 0,
+		early_data_received: ($log | test("Early data received")), log: ($log | split("\n") | map(select(length > 0)))}' >>"$T/server.jsonl"
+	write_truth $name "Two TLS 1.3 connections to openssl s_server -early_data: a full handshake that saves the session, then a PSK resumption that sends 0-RTT early data (\"early hello\"), which the server accepts (EncryptedExtensions early_data, then the client's EndOfEarlyData). The key log has CLIENT_EARLY_TRAFFIC_SECRET for the second" \
+		"$OPENSSL_STACK s_client" "$OPENSSL_STACK s_server -early_data"
+}
+
 ALL=(
 	tls10-openssl tls11-openssl tls12-ecdhe-go tls13-go tls12-rsa-kx-openssl tls12-dhe-openssl
 	tls13-curl-openssl tls13-hrr-go tls12-mtls-go tls12-certreq-empty-go tls13-mtls-go
@@ -601,6 +896,9 @@ ALL=(
 	tls13-clientauth-go-none tls13-clientauth-go-cert tls13-clientauth-go-empty
 	tls13-clientauth-openssl-none tls13-clientauth-openssl-cert tls13-clientauth-openssl-empty
 	tls13-clientauth-gnutls-none tls13-clientauth-gnutls-cert tls13-clientauth-gnutls-empty
+	tls13-refused-mtls-go tls13-hrr-keylog-go tls13-psk-keylog-openssl tls13-chacha-keylog-openssl
+	tls13-aes256-mtls-curl tls13-ccm-keylog-openssl tls12-reneg-mtls-openssl tls12-keylog-go
+	tls10-keylog-openssl tls12-gcm-keylog-gnutls tls13-0rtt-keylog-openssl
 )
 
 # ------------------------------------------------------------------- inner ---
