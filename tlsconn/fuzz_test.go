@@ -1,10 +1,12 @@
 package tlsconn
 
 import (
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"testing"
 
+	"github.com/tlsinspect/tlsinspect/keylog"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
 
@@ -14,7 +16,8 @@ import (
 //
 // op bit 0 is the direction; bits 1-2: 0 or 1 data, 2 Gap(n; 255 means
 // unknown), 3 Note. The config byte: bit 0 MaxMessage 64, bit 1 ScanLimit
-// 64, bit 2 SawSYN, bits 3-5 the close reason.
+// 64, bit 2 SawSYN, bits 3-5 the close reason, bit 6 decrypt with the key
+// log of the seed handshakes, bit 7 the per-message view.
 const (
 	fuzzOpData = 0
 	fuzzOpGap  = 2
@@ -54,6 +57,45 @@ func FuzzTracker(f *testing.F) {
 		mustHandshake(f, hrrC, hrrS).chunks,
 		realHandshake(f, oldC, serverConfig()).chunks,
 	}
+	// Handshakes whose clients log their keys: the decryption paths
+	// (TLS 1.3 mutual, HelloRetryRequest, TLS 1.2 mutual, TLS 1.0 CBC).
+	var kl bytes.Buffer
+	var keyed [][]chunk
+	for _, mk := range []func() (*tls.Config, *tls.Config){
+		func() (*tls.Config, *tls.Config) {
+			c, s := clientConfig(), serverConfig()
+			c.Certificates, s.ClientAuth = []tls.Certificate{pki().client}, tls.RequireAnyClientCert
+			return c, s
+		},
+		func() (*tls.Config, *tls.Config) {
+			c, s := clientConfig(), serverConfig()
+			c.CurvePreferences, s.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP256}, []tls.CurveID{tls.CurveP256}
+			return c, s
+		},
+		func() (*tls.Config, *tls.Config) {
+			c, s := tls12Configs()
+			c.Certificates, s.ClientAuth = []tls.Certificate{pki().client}, tls.RequireAnyClientCert
+			return c, s
+		},
+		func() (*tls.Config, *tls.Config) {
+			c, s := clientConfig(), serverConfig()
+			c.MinVersion, c.MaxVersion, s.MinVersion = tls.VersionTLS10, tls.VersionTLS10, tls.VersionTLS10
+			c.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}
+			return c, s
+		},
+	} {
+		c, s := mk()
+		c.KeyLogWriter = &kl
+		keyed = append(keyed, mustHandshake(f, c, s).chunks)
+	}
+	fuzzKeys := keylog.New()
+	if _, err := fuzzKeys.Parse(bytes.NewReader(kl.Bytes()), "fuzz"); err != nil {
+		f.Fatal(err)
+	}
+	for _, l := range keyed {
+		f.Add(encodeChunks(4|0x40, l))
+		f.Add(encodeChunks(4|0x40|0x80, l))
+	}
 	smtp := []chunk{
 		{tcpstream.ServerToClient, []byte("220 mx ESMTP\r\n")},
 		{tcpstream.ClientToServer, []byte("EHLO a\r\nSTARTTLS\r\n")},
@@ -82,6 +124,10 @@ func FuzzTracker(f *testing.F) {
 		if in[0]&2 != 0 {
 			cfg.ScanLimit = 64
 		}
+		if in[0]&0x40 != 0 {
+			cfg.Keys = fuzzKeys
+		}
+		cfg.Messages = in[0]&0x80 != 0
 		info := connInfo()
 		info.SawSYN = in[0]&4 != 0
 		reason := tcpstream.CloseReason((in[0] >> 3) % 6)

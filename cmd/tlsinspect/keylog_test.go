@@ -144,6 +144,17 @@ func TestKeylogSources(t *testing.T) {
 	if o := jsonLines(t, out)[0]; o["decrypted"] != true || o["client_cert_sent"] != true {
 		t.Errorf("embedded secrets: decrypted %v, sent %v", o["decrypted"], o["client_cert_sent"])
 	}
+	// TLS 1.2 master secrets embedded the same way: the renegotiation that
+	// asks for the client's certificate is read.
+	reneg := filepath.Join(t.TempDir(), "reneg.pcapng")
+	if b, err := exec.Command(editcap, "--inject-secrets", "tls,"+filepath.Join(pcapDir, "tls12-reneg-mtls-openssl.keys"),
+		filepath.Join(pcapDir, "tls12-reneg-mtls-openssl.pcap"), reneg).CombinedOutput(); err != nil {
+		t.Fatalf("editcap: %v\n%s", err, b)
+	}
+	out, stderr, code = runCmd("-q", "-T", "json", "-r", reneg)
+	if objs := jsonLines(t, out); code != 0 || len(objs) != 2 || objs[1]["renegotiation"] != true || objs[1]["client_cert_sent"] != true {
+		t.Errorf("embedded TLS 1.2 secrets: exit %d, %d handshakes, %s", code, len(objs), stderr)
+	}
 	// Embedded secrets that are not a key log are reported, not ignored.
 	junk := filepath.Join(t.TempDir(), "junk.keys")
 	os.WriteFile(junk, []byte("-----BEGIN CERTIFICATE-----\nMIIB\n"), 0o600)
