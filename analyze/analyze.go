@@ -9,7 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+
+	"github.com/gopacket/gopacket/layers"
 
 	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/findings"
@@ -25,6 +28,7 @@ type Config struct {
 	ScanLimit   int           // bytes searched for the start of TLS per direction
 	MaxBuffer   int           // out-of-order bytes held per direction
 	IdleTimeout time.Duration // in packet time
+	MaxFlows    int           // TCP connections tracked at once (tcpstream.Config.MaxConnections)
 	Messages    bool          // list every handshake message in Summary.Messages
 	// DecodeError, when set, is called for each packet that cannot be decoded.
 	DecodeError func(err error)
@@ -33,9 +37,12 @@ type Config struct {
 	// Match, when set, keeps only the packets it accepts (a capture filter
 	// applied to files; live sources filter in the kernel).
 	Match func(p capture.Packet) bool
-	// Keys, when set, holds session secrets for decrypting TLS 1.3
-	// handshakes (key logs).
+	// Keys, when set, holds session secrets (key logs) for decrypting
+	// handshakes; see tlsconn.Config.Keys.
 	Keys tlsconn.Keys
+	// Panic, when set, is told of each connection whose dissection failed
+	// (a recovered panic, see tlsconn.Config.Panic).
+	Panic func(connection uint64, value any, stack []byte)
 }
 
 // Counts are the figures of one run.
@@ -43,8 +50,17 @@ type Counts struct {
 	Packets      int
 	Filtered     int // packets the capture filter rejected (files only)
 	DecodeErrors int
-	TCP          tcpstream.Stats
-	TLS          tlsconn.Stats
+	// Decodable counts the packets of link types the decoder knows;
+	// UnsupportedLinkTypes the others by link type (they are among
+	// DecodeErrors).
+	Decodable            int
+	UnsupportedLinkTypes map[layers.LinkType]int
+	// FragmentBytesDropped counts the bytes of IP fragments whose
+	// datagram was never completed (packet.MaxPendingFragmentBytes,
+	// packet.FragmentTimeout, or the end of the input).
+	FragmentBytesDropped int
+	TCP                  tcpstream.Stats
+	TLS                  tlsconn.Stats
 }
 
 // Add accumulates o into c (for several input files).
@@ -52,11 +68,16 @@ func (c *Counts) Add(o Counts) {
 	c.Packets += o.Packets
 	c.Filtered += o.Filtered
 	c.DecodeErrors += o.DecodeErrors
-	c.TLS.TCPConnections += o.TLS.TCPConnections
-	c.TLS.TLSConnections += o.TLS.TLSConnections
-	c.TLS.Handshakes += o.TLS.Handshakes
-	c.TLS.Established += o.TLS.Established
-	c.TLS.Warnings += o.TLS.Warnings
+	c.Decodable += o.Decodable
+	for lt, n := range o.UnsupportedLinkTypes {
+		if c.UnsupportedLinkTypes == nil {
+			c.UnsupportedLinkTypes = map[layers.LinkType]int{}
+		}
+		c.UnsupportedLinkTypes[lt] += n
+	}
+	c.FragmentBytesDropped += o.FragmentBytesDropped
+	c.TCP.Add(o.TCP)
+	c.TLS.Add(o.TLS)
 }
 
 // Source yields packets; capture.FileSource and capture.LiveSource are.
@@ -82,12 +103,12 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		s.Findings = findings.Check(s) // never nil
 		emit(s)
 	}
-	tracker := tlsconn.NewTracker(tlsconn.Config{MaxMessage: cfg.MaxMessage, ScanLimit: cfg.ScanLimit, Messages: cfg.Messages, Keys: cfg.Keys}, withFindings)
+	tracker := tlsconn.NewTracker(tlsconn.Config{MaxMessage: cfg.MaxMessage, ScanLimit: cfg.ScanLimit, Messages: cfg.Messages, Keys: cfg.Keys, Panic: cfg.Panic}, withFindings)
 	var handler tcpstream.Handler = tracker
 	if cfg.Handshakes != nil {
 		handler = cfg.Handshakes.Handler(tracker)
 	}
-	asm := tcpstream.NewAssembler(handler, tcpstream.Config{MaxBufferedPerDir: cfg.MaxBuffer, IdleTimeout: cfg.IdleTimeout})
+	asm := tcpstream.NewAssembler(handler, tcpstream.Config{MaxBufferedPerDir: cfg.MaxBuffer, IdleTimeout: cfg.IdleTimeout, MaxConnections: cfg.MaxFlows})
 	dec := packet.NewDecoder()
 	done := ctx.Done()
 	var readErr error
@@ -119,6 +140,14 @@ loop:
 			continue
 		}
 		seg, ok, err := dec.Decode(p)
+		if errors.Is(err, packet.ErrUnsupportedLinkType) {
+			if c.UnsupportedLinkTypes == nil {
+				c.UnsupportedLinkTypes = map[layers.LinkType]int{}
+			}
+			c.UnsupportedLinkTypes[p.LinkType]++
+		} else {
+			c.Decodable++
+		}
 		if err != nil {
 			c.DecodeErrors++
 			if cfg.DecodeError != nil {
@@ -134,6 +163,7 @@ loop:
 		}
 	}
 	asm.FlushAll()
+	c.FragmentBytesDropped = dec.Stats().FragmentBytesDropped + dec.PendingFragmentBytes()
 	c.TCP = asm.Stats()
 	c.TLS = tracker.Stats()
 	return c, readErr
@@ -149,5 +179,36 @@ func (c *Counts) String() string {
 	if c.DecodeErrors > 0 {
 		s += fmt.Sprintf(", %d undecodable packets", c.DecodeErrors)
 	}
+	if d := c.Dropped(); len(d) > 0 {
+		s += ", " + strings.Join(d, ", ")
+	}
 	return s
+}
+
+// Dropped lists, for the summary line, what the limits (and failures) made
+// the run give up, by cause, each naming the flag that sets the limit; only
+// causes that occurred are listed. Each connection concerned also says so
+// in its warnings when it was a TLS connection.
+func (c *Counts) Dropped() []string {
+	var d []string
+	add := func(n uint64, format string, args ...any) {
+		if n > 0 {
+			d = append(d, fmt.Sprintf(format, append([]any{n}, args...)...))
+		}
+	}
+	add(c.TCP.ClosedBy(tcpstream.CloseEvicted), "%d connections evicted (--max-flows)")
+	add(c.TCP.ClosedBy(tcpstream.CloseIdle), "%d connections closed idle (--idle-timeout)")
+	switch o, b := c.TCP.Overflows, c.TCP.BytesDropped; {
+	case o > 0 && b > 0:
+		d = append(d, fmt.Sprintf("%d holes skipped and %d out-of-order bytes dropped (--max-buffer)", o, b))
+	case o > 0:
+		d = append(d, fmt.Sprintf("%d holes skipped (--max-buffer)", o))
+	case b > 0:
+		d = append(d, fmt.Sprintf("%d out-of-order bytes dropped (--max-buffer)", b))
+	}
+	add(uint64(c.TLS.Oversized), "%d oversized handshake messages skipped (--max-message)")
+	add(uint64(c.FragmentBytesDropped), "%d bytes of incomplete IP fragments given up")
+	add(c.TCP.Conflicts, "%d retransmissions with different bytes (first copy kept)")
+	add(uint64(c.TLS.Failed), "%d connections not fully analysed (internal error, see their warnings)")
+	return d
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"reflect"
 	"runtime"
 	"sync"
 	"testing"
@@ -80,10 +81,10 @@ func TestCaptures(t *testing.T) {
 			if len(kinds) != 8 {
 				t.Errorf("kinds replayed: %v, want all 8", kinds)
 			}
-			want := analyze.Counts{Packets: m.Packets, TLS: tlsconn.Stats{TCPConnections: n, TLSConnections: n, Handshakes: n, Established: n}}
+			want := analyze.Counts{Packets: m.Packets, Decodable: m.Packets, TLS: tlsconn.Stats{TCPConnections: n, TLSConnections: n, Handshakes: n, Established: n}}
 			got := c
 			got.TCP = want.TCP
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("counts %+v, want %+v", got, want)
 			}
 			if c.TCP.Connections != uint64(n) || c.TCP.MidConnection != 0 || c.TCP.Gaps != 0 || c.TCP.OutOfOrder != 0 || c.TCP.Notes != 0 {

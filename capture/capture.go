@@ -139,6 +139,10 @@ func OpenFile(path string) (*FileSource, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, &ReadError{File: path, Err: &problem{"is a directory, not a capture file; give a file in it", ErrFormat}}
+	}
 	s, err := NewFileSource(path, f)
 	if err != nil {
 		f.Close()
@@ -180,7 +184,7 @@ func NewFileSource(name string, r io.Reader) (*FileSource, error) {
 		return nil, s.headerError(s.ioProblem(err, ""))
 	}
 	if len(head) == 0 {
-		return nil, s.headerError(&problem{"empty file, not a pcap or pcapng file", ErrFormat})
+		return nil, s.notCapture(rest, false)
 	}
 	inside := ""
 	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
@@ -198,7 +202,7 @@ func NewFileSource(name string, r io.Reader) (*FileSource, error) {
 			return nil, s.headerError(s.ioProblem(err, ""))
 		}
 		if len(head) == 0 {
-			return nil, s.headerError(&problem{"empty gzip-compressed file, not a pcap or pcapng file", ErrFormat})
+			return nil, s.notCapture(rest, true)
 		}
 	}
 	s.cr = countReader{r: rest}
@@ -215,7 +219,7 @@ func NewFileSource(name string, r io.Reader) (*FileSource, error) {
 	case len(head) < 4 && (bytes.HasPrefix(magicPcapngBytes, head) || hasPcapPrefix(head)):
 		err = s.headerError(&problem{fmt.Sprintf("truncated file header (%d bytes%s)", len(head), inside), ErrTruncated})
 	default:
-		err = s.headerError(&problem{fmt.Sprintf("not a pcap or pcapng file%s (first bytes % x)", inside, head), ErrFormat})
+		err = s.notCapture(rest, s.gz != nil)
 	}
 	if err != nil {
 		return nil, err
@@ -502,8 +506,8 @@ func (s *FileSource) checkNgBlocks(pos int64) error {
 			typ = order.Uint32(h[0:4])
 		}
 		length := int64(order.Uint32(h[4:8]))
-		if length < 12 {
-			return s.fail(pos+int64(off), &problem{fmt.Sprintf("pcapng block of type 0x%x has an invalid length %d", typ, length), ErrCorrupt})
+		if length < 12 || length%4 != 0 {
+			return s.fail(pos+int64(off), &problem{fmt.Sprintf("pcapng block of type 0x%x has an invalid length %d (at least 12, a multiple of 4)", typ, length), ErrCorrupt})
 		}
 		if typ == ngEPB || typ == ngPB || typ == ngSPB {
 			return s.checkNgPacketBlock(pos, off, typ, length, order)

@@ -331,13 +331,22 @@ func TestHeaderErrors(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"html", []byte("<!DOCTYPE html><html>"), ErrFormat, "capture.pcap: not a pcap or pcapng file (first bytes 3c 21 44 4f)"},
-		{"empty", nil, ErrFormat, "capture.pcap: empty file, not a pcap or pcapng file"},
-		{"two bytes", []byte{0x3c, 0x21}, ErrFormat, "capture.pcap: not a pcap or pcapng file (first bytes 3c 21)"},
+		{"html", []byte("<!DOCTYPE html><html>"), ErrFormat, "capture.pcap: not a pcap or pcapng file: this is HTML; a web page (an error page saved instead of the capture?); give a pcap or pcapng file, as written by tcpdump -w, dumpcap or Wireshark"},
+		{"empty", nil, ErrFormat, "capture.pcap: not a pcap or pcapng file: this is an empty file; was the capture stopped before it wrote anything? give a pcap or pcapng file, as written by tcpdump -w, dumpcap or Wireshark"},
+		{"two bytes", []byte{0x00, 0x21}, ErrFormat, "capture.pcap: not a pcap or pcapng file: unknown content (first bytes 00 21); give a pcap or pcapng file, as written by tcpdump -w, dumpcap or Wireshark"},
+		{"text", []byte("hello world\n"), ErrFormat, "capture.pcap: not a pcap or pcapng file: this is a text file; give a pcap or pcapng file, as written by tcpdump -w, dumpcap or Wireshark"},
+		{"json lines", []byte(`{"ts":"2026-11-27T00:26:14.85796Z","client":"127.0.0.1:35522"}` + "\n"), ErrFormat, "capture.pcap: not a pcap or pcapng file: this is a JSON file; give a pcap or pcapng file, as written by tcpdump -w, dumpcap or Wireshark"},
+		{"tcpdump text", []byte("00:26:10.456077 IP 127.0.0.1.34462 > 127.0.0.1.44312: Flags [S]\n"), ErrFormat, "capture.pcap: not a pcap or pcapng file: this is tcpdump's text output; record a capture file with tcpdump -w FILE"},
+		{"key log", []byte("CLIENT_RANDOM " + strings.Repeat("ab", 32) + " " + strings.Repeat("cd", 48) + "\n"), ErrFormat, "capture.pcap: not a pcap or pcapng file: this is a TLS key log; give it with --keylog FILE, and the capture with -r"},
+		{"bzip2", []byte("BZh91AY&SY"), ErrFormat, "capture.pcap: not a pcap or pcapng file: this is a bzip2-compressed file; decompress it first (bunzip2); gzip is the only compression read directly"},
+		{"utf-8 text cut in a character", append(bytes.Repeat([]byte("é"), 300), 0xc3), ErrFormat, "capture.pcap: not a pcap or pcapng file: this is a text file; give a pcap or pcapng file, as written by tcpdump -w, dumpcap or Wireshark"},
+		{"gzip text", gz(t, []byte("hello world")), ErrFormat, "capture.pcap: not a pcap or pcapng file: this is a gzip'd text file; give a pcap or pcapng file, as written by tcpdump -w, dumpcap or Wireshark"},
+		{"gzip html", gz(t, []byte("<html><body>502 Bad Gateway</body></html>")), ErrFormat, "capture.pcap: not a pcap or pcapng file: this is gzip'd HTML; a web page (an error page saved instead of the capture?); give a pcap or pcapng file, as written by tcpdump -w, dumpcap or Wireshark"},
+		{"gzip empty", gz(t, nil), ErrFormat, "capture.pcap: not a pcap or pcapng file: this is a gzip'd empty file; was the capture stopped before it wrote anything? give a pcap or pcapng file, as written by tcpdump -w, dumpcap or Wireshark"},
 		{"cut magic", []byte{0xd4, 0xc3}, ErrTruncated, "capture.pcap: truncated file header (2 bytes)"},
 		{"cut pcap header", pcapFile[:20], ErrTruncated, "capture.pcap: truncated pcap file header (20 of 24 bytes)"},
 		{"pcap version", badVersion, ErrFormat, "capture.pcap: unsupported pcap version 3.4 (want 2.4)"},
-		{"gzip garbage inside", gz(t, []byte("hello world")), ErrFormat, "capture.pcap: not a pcap or pcapng file inside gzip (first bytes 68 65 6c 6c)"},
+		{"gzip binary inside", gz(t, []byte{1, 2, 3, 4, 5}), ErrFormat, "capture.pcap: not a pcap or pcapng file: this is gzip-compressed data of an unknown kind (first bytes 01 02 03 04); give a pcap or pcapng file, as written by tcpdump -w, dumpcap or Wireshark"},
 		{"gzip cut header", gz(t, pcapFile)[:5], ErrTruncated, "capture.pcap: truncated gzip header"},
 		{"pcapng bad byte order", badBOM, ErrCorrupt, "capture.pcap: pcapng section header has an invalid byte-order magic (99 3c 2b 1a)"},
 		{"pcapng cut section header", ngSection(binary.LittleEndian, 1)[:10], ErrTruncated, "capture.pcap: truncated pcapng section header (10 of 12 bytes)"},
@@ -474,7 +483,7 @@ func TestCorruptRecords(t *testing.T) {
 		{"pcap cut record", cut, 1, ErrTruncated, "c.pcap: packet 2: truncated packet record (header says 1514 bytes, 200 present)"},
 		{"pcapng 4 MB packet", ngHuge, 1, ErrCorrupt, "c.pcap: packet 2: packet block claims a 4325376-byte packet (limit 262144): file is damaged"},
 		{"pcapng captured > block", ngOver, 2, ErrCorrupt, "c.pcap: packet 3: packet block says 1000 bytes captured, more than its block length 88 holds"},
-		{"pcapng block length 4", ngBadLen, 1, ErrCorrupt, "c.pcap: packet 2: pcapng block of type 0x6 has an invalid length 4"},
+		{"pcapng block length 4", ngBadLen, 1, ErrCorrupt, "c.pcap: packet 2: pcapng block of type 0x6 has an invalid length 4 (at least 12, a multiple of 4)"},
 		{"pcapng bad interface", ngBadIface, 1, ErrCorrupt, "c.pcap: packet 2: pcapng: interface id 7 not present in section (have only 2 interfaces)"},
 	}
 	for _, tt := range tests {

@@ -475,7 +475,7 @@ func lookupInterface(name string) (*net.Interface, error) {
 	ifi, err := net.InterfaceByName(name)
 	if err != nil {
 		if names, lerr := interfaceNames(); lerr == nil && !slices.Contains(names, name) {
-			return nil, fmt.Errorf("%w %q; available interfaces: %s", ErrNoInterface, name, strings.Join(names, ", "))
+			return nil, fmt.Errorf("%w %q; available interfaces: %s (tlsinspect -D lists them with their addresses)", ErrNoInterface, name, strings.Join(names, ", "))
 		}
 		return nil, fmt.Errorf("interface %q: %w", name, err)
 	}

@@ -125,7 +125,7 @@ func checkPcapInterface(name string) error {
 			}
 			return nil
 		}
-		return fmt.Errorf("%w %q; available interfaces: %s", ErrNoInterface, name, strings.Join(names, ", "))
+		return fmt.Errorf("%w %q; available interfaces: %s (tlsinspect -D lists them with their addresses)", ErrNoInterface, name, strings.Join(names, ", "))
 	}
 	if ifi, err := net.InterfaceByName(name); err == nil && ifi.Flags&net.FlagUp == 0 {
 		return fmt.Errorf("cannot capture on %q: %w (bring it up first)", name, ErrInterfaceDown)

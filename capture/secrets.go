@@ -129,7 +129,7 @@ func (o *ngObserver) skim(p []byte, base int64) {
 			h := p[i : i+8 : i+8]
 			typ, length := binary.BigEndian.Uint32(h), binary.BigEndian.Uint32(h[4:])
 			switch {
-			case length < 12:
+			case length < 12 || length%4 != 0:
 				break big
 			case typ == ngEPB || typ == ngSPB || typ == ngPB:
 				packets++
@@ -144,7 +144,7 @@ func (o *ngObserver) skim(p []byte, base int64) {
 			h := p[i : i+8 : i+8]
 			typ, length := binary.LittleEndian.Uint32(h), binary.LittleEndian.Uint32(h[4:])
 			switch {
-			case length < 12:
+			case length < 12 || length%4 != 0:
 				break little
 			case typ == ngEPB || typ == ngSPB || typ == ngPB:
 				packets++
@@ -183,7 +183,7 @@ func (o *ngObserver) header(h []byte) int {
 		return 0
 	}
 	typ, length := o.u32(h[0:4]), o.u32(h[4:8])
-	if length < 12 {
+	if length < 12 || length%4 != 0 {
 		o.stopped = true // checkNgBlocks and pcapgo report it
 		return 0
 	}

@@ -158,6 +158,50 @@ func matchSSLv2Hello(b []byte, typ uint8) match {
 	return matchNo
 }
 
+// NotTLS names the protocol of a direction whose first bytes show that the
+// connection will never carry TLS, so that it can be let go at once rather
+// than searched up to the scan limit (where a ClientHello inside, say, an
+// HTTP upload would be mistaken for the start of TLS). It returns "ssh" for
+// an SSH identification string (RFC 4253 §4.2) and "http" for a complete
+// HTTP/1 request head, or HTTP/2's prior-knowledge preface, except CONNECT
+// (which tunnels TLS, see ClassifyPreamble) and a request with an Upgrade
+// header (RFC 2817 upgrades to TLS in-band). It returns "" when the bytes do
+// not tell, or not yet.
+func NotTLS(first []byte) string {
+	if len(first) < 5 || first[0] < 'A' || first[0] > 'Z' {
+		return "" // the common case: a TLS record (0x16) or binary data
+	}
+	if bytes.HasPrefix(first, []byte("SSH-")) && first[4] >= '1' && first[4] <= '2' {
+		return "ssh"
+	}
+	sp := bytes.IndexByte(first[:min(len(first), 16)], ' ')
+	if sp < 3 {
+		return ""
+	}
+	switch string(first[:sp]) {
+	case "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "PRI",
+		"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "SEARCH":
+	default:
+		return "" // CONNECT, or not HTTP
+	}
+	end := bytes.Index(first, []byte("\r\n\r\n"))
+	if end < 0 {
+		return "" // the request head is not complete yet
+	}
+	head := first[:end]
+	line := head
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		line = head[:i]
+	}
+	if !bytes.Contains(line, []byte(" HTTP/1.")) && !bytes.HasSuffix(line, []byte(" HTTP/2.0")) {
+		return ""
+	}
+	if bytes.Contains(bytes.ToLower(head), []byte("\nupgrade:")) {
+		return ""
+	}
+	return "http"
+}
+
 // ClassifyPreamble names the plaintext protocol that carried the client and
 // server bytes seen before TLS started, or returns "" when it is not
 // recognised. It only looks at the first bytes of each side.

@@ -87,6 +87,8 @@ func TestClassifyPreamble(t *testing.T) {
 func FuzzFindClientHello(f *testing.F) {
 	f.Add([]byte("EHLO x\r\nSTARTTLS\r\n\x16\x03\x01\x00\x40\x01\x00\x00\x3c\x03\x03"))
 	f.Add([]byte{0x80, 0x2e, 0x01, 0x03, 0x01})
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+	f.Add([]byte("SSH-2.0-x\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		off, keep := FindClientHello(b)
 		if off >= len(b) || keep > len(b) || (off >= 0 && keep != 0) {
@@ -101,7 +103,45 @@ func FuzzFindClientHello(f *testing.F) {
 			t.Fatalf("record off=%d keep=%d len=%d", off, keep, len(b))
 		}
 		_ = ClassifyPreamble(b, b)
+		// A direction that starts with a ClientHello is never let go as plain text.
+		if p := NotTLS(b); p != "" {
+			if off, _ := FindClientHello(b); off == 0 {
+				t.Fatalf("NotTLS = %q for bytes starting with a ClientHello", p)
+			}
+		}
 	})
+}
+
+// TestNotTLS: the first bytes of SSH and plain HTTP let a connection go at
+// once; HTTP that may still turn into TLS (CONNECT, Upgrade) and anything
+// unsure does not.
+func TestNotTLS(t *testing.T) {
+	ch := record(RecordHandshake, message(TypeClientHello, append([]byte{3, 3}, make([]byte, 60)...)))
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"TLS", string(ch), ""},
+		{"SSH client", "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n", "ssh"},
+		{"SSH 1.99 server", "SSH-1.99-Cisco-1.25\r\n", "ssh"},
+		{"SSH lookalike", "SSH-X", ""},
+		{"HTTP GET", "GET / HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n", "http"},
+		{"HTTP POST with body", "POST /upload HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello", "http"},
+		{"HTTP/2 prior knowledge", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "http"},
+		{"request head not complete yet", "GET / HTTP/1.1\r\nHost: a\r\n", ""},
+		{"CONNECT tunnels TLS", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", ""},
+		{"RFC 2817 upgrade", "OPTIONS * HTTP/1.1\r\nHost: a\r\nUpgrade: TLS/1.0\r\nConnection: Upgrade\r\n\r\n", ""},
+		{"SMTP", "EHLO mail.example\r\nSTARTTLS\r\n", ""},
+		{"word then space", "GETX / HTTP/1.1\r\n\r\n", ""},
+		{"not HTTP/1", "GET / FOO\r\n\r\n", ""},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		if got := NotTLS([]byte(tt.in)); got != tt.want {
+			t.Errorf("%s: NotTLS = %q, want %q", tt.name, got, tt.want)
+		}
+	}
 }
 
 func TestFindRecord(t *testing.T) {

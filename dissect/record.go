@@ -130,6 +130,7 @@ type HalfStream struct {
 	failed   error
 	records  int
 	Messages int // handshake messages delivered
+	Skipped  int // handshake messages skipped for being larger than MaxMessage
 }
 
 // SetTLS13 tells the stream that TLS 1.3 was negotiated (or a
@@ -314,6 +315,7 @@ func (h *HalfStream) handshake(ver uint16, recLen int, frag []byte, emit func(Ev
 		typ := buf[0]
 		n := int(buf[1])<<16 | int(buf[2])<<8 | int(buf[3])
 		if n > max {
+			h.Skipped++
 			emit(Event{Kind: EventSkipped, RecordType: RecordHandshake, RecordVersion: ver, RecordLength: recLen, HandshakeType: typ,
 				Err: fmt.Errorf("handshake message type %d claims %d bytes, more than the %d-byte limit: skipped", typ, n, max)})
 			have := len(buf) - 4

@@ -126,6 +126,9 @@ func TestHalfStreamOversizedMessageSkipped(t *testing.T) {
 	if skipErr == nil || !strings.Contains(skipErr.Error(), "3000 bytes") {
 		t.Errorf("skip error = %v, want it to name the claimed size", skipErr)
 	}
+	if h.Skipped != 1 || h.Messages != 1 {
+		t.Errorf("Skipped = %d, Messages = %d; want 1, 1", h.Skipped, h.Messages)
+	}
 }
 
 func TestHalfStreamHostileClaimBoundsMemory(t *testing.T) {

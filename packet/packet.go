@@ -53,6 +53,10 @@ type Stats struct {
 	Reassembled int // datagrams reassembled from fragments
 	Errors      int // packets that could not be decoded
 	Truncated   int // packets with fewer bytes captured than sent
+	// FragmentBytesDropped counts the bytes of incomplete datagrams given
+	// up (MaxPendingFragmentBytes, FragmentTimeout); PendingFragmentBytes
+	// tells those still held.
+	FragmentBytesDropped int
 }
 
 // feedback records gopacket's truncation reports.
@@ -373,14 +377,18 @@ func (d *Decoder) transport(proto layers.IPProtocol, payload []byte, depth int) 
 }
 
 // sweep gives up a family's incomplete datagrams when they hold too many
-// bytes or are too old. It reports whether they were given up.
-func (st *defragState) sweep(now time.Time) bool {
-	if st.pending > 0 && (st.pending > MaxPendingFragmentBytes || now.Sub(st.since) > FragmentTimeout) {
+// bytes or are too old. It returns how many bytes were given up.
+func (st *defragState) sweep(now time.Time) int {
+	if n := st.pending; n > 0 && (n > MaxPendingFragmentBytes || now.Sub(st.since) > FragmentTimeout) {
 		*st = defragState{}
-		return true
+		return n
 	}
-	return false
+	return 0
 }
+
+// PendingFragmentBytes returns the bytes of incomplete datagrams held for
+// reassembly (given up if the input ends now).
+func (d *Decoder) PendingFragmentBytes() int { return d.state4.pending + d.state6.pending }
 
 func (st *defragState) held(n int, now time.Time) {
 	if st.pending <= 0 {
@@ -402,7 +410,8 @@ func (st *defragState) done(n int) {
 // payload once complete.
 func (d *Decoder) defragIPv4(pkt []byte) ([]byte, error) {
 	now := d.now
-	if d.state4.sweep(now) {
+	if n := d.state4.sweep(now); n > 0 {
+		d.stats.FragmentBytesDropped += n
 		d.defrag4 = ip4defrag.NewIPv4Defragmenter()
 	}
 	frag := new(layers.IPv4)
@@ -496,7 +505,8 @@ func (d *Decoder) ipv6(data []byte, depth int) (result, error) {
 // header and the payload of the packet once complete.
 func (d *Decoder) defragIPv6(fragment []byte) (layers.IPProtocol, []byte, error) {
 	now := d.now
-	if d.state6.sweep(now) {
+	if n := d.state6.sweep(now); n > 0 {
+		d.stats.FragmentBytesDropped += n
 		d.defrag6 = ip6defrag.NewIPv6Defragmenter()
 	}
 	fg := new(layers.IPv6Fragment)

@@ -444,6 +444,10 @@ func TestFragmentLimits(t *testing.T) {
 	if d.state4.pending >= n || d.state4.pending > 61*(len(payload)/2+20+8) {
 		t.Errorf("pending %d bytes after 100 s of incomplete datagrams (%d sent)", d.state4.pending, n)
 	}
+	// Nothing vanishes silently: what was given up and what is held add up.
+	if st := d.Stats(); st.FragmentBytesDropped+d.PendingFragmentBytes() != n {
+		t.Errorf("%d bytes given up + %d held, want %d", st.FragmentBytesDropped, d.PendingFragmentBytes(), n)
+	}
 	// a late second fragment of datagram 0 no longer completes it
 	late := fragments4(t, 0, payload, 200)
 	p := pkt(layers.LinkTypeRaw, late[len(late)-1])

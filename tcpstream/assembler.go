@@ -18,6 +18,11 @@ const maxNotesPerConn = 32
 // maxFreeStates bounds the free list of reassembly states kept for reuse.
 const maxFreeStates = 1024
 
+// recentBytes is how many of the bytes last delivered in a direction are
+// kept, to compare a retransmission of them with the first copy: the first
+// copy wins, and different bytes are noted. Older bytes are not compared.
+const recentBytes = 4 << 10
+
 // connKey is the unordered 4-tuple: a is the lower endpoint.
 type connKey struct{ a, b Endpoint }
 
@@ -74,6 +79,7 @@ type state struct {
 type half struct {
 	ooo      []oooSeg // out-of-order data: sorted, non-overlapping, all after next
 	buffered int      // bytes in ooo
+	recent   []byte   // the last bytes delivered (at most recentBytes), ending at next
 	base     uint32   // sequence number of the stream's first byte
 	next     uint32   // next expected sequence number
 	isn      uint32   // SYN sequence number when syn
@@ -350,7 +356,8 @@ func (a *Assembler) wanted(c *conn, dir Dir, h *half) bool {
 }
 
 func (a *Assembler) setDone(h *half) {
-	h.done, h.ooo, h.buffered = true, nil, 0
+	// recent keeps its array: it goes back to the free list with the state.
+	h.done, h.ooo, h.buffered, h.recent = true, nil, 0, h.recent[:0]
 }
 
 // data handles payload p starting at sequence number seq.
@@ -367,6 +374,7 @@ func (a *Assembler) data(c *conn, dir Dir, h *half, seq uint32, p []byte, ts tim
 	}
 	if off < 0 {
 		n := -int64(off)
+		a.compareDelivered(c, dir, h, seq, p[:min(n, int64(len(p)))])
 		if n >= int64(len(p)) {
 			a.stats.Retransmissions++
 			return
@@ -388,8 +396,38 @@ func (a *Assembler) data(c *conn, dir Dir, h *half, seq uint32, p []byte, ts tim
 	a.drain(c, dir, h, ts)
 }
 
+// compareDelivered checks old, bytes from seq on that were delivered
+// already, against the first copy where it is still remembered.
+func (a *Assembler) compareDelivered(c *conn, dir Dir, h *half, seq uint32, old []byte) {
+	start := h.next - uint32(len(h.recent)) // sequence number of recent[0]
+	i, j := 0, int(int32(seq-start))
+	if j < 0 {
+		i, j = -j, 0
+	}
+	for ; i < len(old) && j < len(h.recent); i, j = i+1, j+1 {
+		if old[i] != h.recent[j] {
+			a.stats.Conflicts++
+			a.note(c, dir, "overlapping retransmission with different bytes at seq+"+itoa(int(seq+uint32(i)-h.base))+" (first copy kept)")
+			return
+		}
+	}
+}
+
+// remember keeps the tail of the delivered bytes for compareDelivered.
+func (h *half) remember(p []byte) {
+	if len(p) >= recentBytes {
+		h.recent = append(h.recent[:0], p[len(p)-recentBytes:]...)
+		return
+	}
+	if over := len(h.recent) + len(p) - recentBytes; over > 0 {
+		h.recent = h.recent[:copy(h.recent, h.recent[over:])]
+	}
+	h.recent = append(h.recent, p...)
+}
+
 func (a *Assembler) deliver(c *conn, dir Dir, h *half, p []byte, ts time.Time) {
 	c.recv.Data(dir, p, ts)
+	h.remember(p)
 	h.next += uint32(len(p))
 	a.stats.BytesDelivered += uint64(len(p))
 	if !c.recv.Wants(dir) {
@@ -400,6 +438,7 @@ func (a *Assembler) deliver(c *conn, dir Dir, h *half, p []byte, ts time.Time) {
 func (a *Assembler) gap(c *conn, dir Dir, h *half, n uint32, ts time.Time) {
 	c.recv.Gap(dir, int(n), ts)
 	h.next += n
+	h.recent = h.recent[:0] // the bytes before the gap no longer end at next
 	a.stats.Gaps++
 	a.stats.GapBytes += uint64(n)
 	if !c.recv.Wants(dir) {
@@ -448,8 +487,9 @@ func (a *Assembler) buffer(c *conn, dir Dir, h *half, seq uint32, p []byte, ts t
 	for need > 0 && h.buffered+need > limit && len(h.ooo) > 0 {
 		if !h.noted {
 			h.noted = true
-			a.note(c, dir, "out-of-order buffer full: skipping a hole")
+			a.note(c, dir, "out-of-order buffer full (--max-buffer): skipping a hole")
 		}
+		a.stats.Overflows++
 		a.skipHole(c, dir, h, ts)
 		if h.done {
 			return
@@ -462,7 +502,7 @@ func (a *Assembler) buffer(c *conn, dir Dir, h *half, seq uint32, p []byte, ts t
 	}
 	if h.buffered+need > limit {
 		a.stats.BytesDropped += uint64(need)
-		a.note(c, dir, "out-of-order buffer full: dropped "+itoa(need)+" bytes at seq+"+itoa(int(seq-h.base)))
+		a.note(c, dir, "out-of-order buffer full (--max-buffer): dropped "+itoa(need)+" bytes at seq+"+itoa(int(seq-h.base)))
 		return
 	}
 	a.insert(c, dir, h, seq, p)
@@ -627,8 +667,10 @@ func (a *Assembler) newState() *state {
 func (a *Assembler) freeState(c *conn) {
 	st := c.st
 	c.st = nil
+	r0, r1 := st.half[0].recent[:0], st.half[1].recent[:0]
 	*st = state{}
 	if len(a.free) < maxFreeStates {
+		st.half[0].recent, st.half[1].recent = r0, r1 // reused with the state
 		a.free = append(a.free, st)
 	}
 	a.stats.Active--

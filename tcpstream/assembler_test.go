@@ -174,6 +174,52 @@ func TestAssemblerSequences(t *testing.T) {
 			want: []connWant{{c2s: "0123456789abc", s2c: "xyz", reason: CloseFIN, sawSYN: true, noNotes: true}},
 		},
 		{
+			name: "retransmission of delivered bytes with different bytes",
+			segs: cat(handshake(ci, si), []seg{
+				{from: 'c', flags: "A", seq: 1001, data: "hello"},
+				{from: 'c', flags: "A", seq: 1001, data: "hello"},       // same bytes: no note
+				{from: 'c', flags: "A", seq: 1003, data: "LLo world"},   // differs at 1003, then new bytes
+				{from: 'c', flags: "A", seq: 1007, data: "WORLD"},       // all delivered: differs at 1007
+				{from: 's', flags: "A", seq: 5001, data: "ok"},          // the other direction is unaffected
+				{from: 's', flags: "A", seq: 5001, data: "ok"},          //
+				{from: 'c', flags: "A", seq: 1001, data: "hello world"}, // same as the first copy
+			}, finBoth(1012, 5003)),
+			want: []connWant{{c2s: "hello world", s2c: "ok", reason: CloseFIN, sawSYN: true,
+				notes: []string{
+					"client->server: overlapping retransmission with different bytes at seq+2 (first copy kept)",
+					"client->server: overlapping retransmission with different bytes at seq+6 (first copy kept)",
+				}}},
+			check: func(t *testing.T, st Stats) {
+				if st.Conflicts != 2 || st.Retransmissions != 4 || st.PartialOverlaps != 1 {
+					t.Errorf("stats %+v", st)
+				}
+			},
+		},
+		{
+			name: "different bytes in a retransmission across the sequence wrap",
+			segs: cat(handshake(0xFFFFFFF8, si), []seg{
+				{from: 'c', flags: "A", seq: 0xFFFFFFF9, data: "0123456789"}, // crosses 0
+				{from: 'c', flags: "A", seq: 0xFFFFFFFD, data: "45x7"},       // differs at seq+6 (= 1)
+			}, finBoth(3, 5001)),
+			want: []connWant{{c2s: "0123456789", reason: CloseFIN, sawSYN: true,
+				notes: []string{"overlapping retransmission with different bytes at seq+6 (first copy kept)"}}},
+		},
+		{
+			name: "bytes before a gap are not compared",
+			segs: cat(handshake(ci, si), []seg{
+				{from: 'c', flags: "A", seq: 1001, data: "ab"},
+				{from: 'c', flags: "A", seq: 1005, data: "ef"},
+				{from: 's', flags: "A", seq: 5001, ack: 1007}, // acknowledges the hole: skipped
+				{from: 'c', flags: "A", seq: 1001, data: "XY"},
+			}, finBoth(1007, 5001)),
+			want: []connWant{{c2s: "ab<gap 2>ef", reason: CloseFIN, sawSYN: true}},
+			check: func(t *testing.T, st Stats) {
+				if st.Conflicts != 0 {
+					t.Errorf("stats %+v", st)
+				}
+			},
+		},
+		{
 			name: "RST closes and flushes",
 			segs: cat(handshake(ci, si), []seg{
 				{from: 'c', flags: "A", seq: 1001, data: "ab"},
@@ -314,7 +360,7 @@ func TestAssemblerSequences(t *testing.T) {
 			}),
 			flushAll: true,
 			want: []connWant{{c2s: "<gap 2>cdefghij<gap 1>lm", reason: CloseEndOfInput, sawSYN: true,
-				notes: []string{"out-of-order buffer full: skipping a hole", "dropped 10 bytes at seq+19"}}},
+				notes: []string{"out-of-order buffer full (--max-buffer): skipping a hole", "dropped 10 bytes at seq+19"}}},
 			check: func(t *testing.T, st Stats) {
 				if st.BytesDropped != 10 {
 					t.Errorf("BytesDropped = %d", st.BytesDropped)

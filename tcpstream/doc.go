@@ -22,7 +22,10 @@
 // bytes that will never be seen (lost from the capture, skipped because the
 // out-of-order buffer is full, or outstanding when the connection ends), and
 // Note for anomalies. Sequence numbers use serial arithmetic (RFC 1982), so
-// streams crossing 2^32 are handled. Overlapping data keeps the first copy.
+// streams crossing 2^32 are handled. Overlapping data keeps the first copy;
+// a retransmission whose bytes differ from it (still buffered out of order,
+// or among the last 4 KiB delivered in that direction) is counted in
+// Stats.Conflicts and noted.
 //
 // A hole is skipped (Gap, then the buffered bytes after it) when:
 //   - the peer acknowledges bytes beyond the hole (the endpoint received the

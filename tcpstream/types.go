@@ -117,8 +117,9 @@ type Config struct {
 	// not fit is dropped with a Note and becomes part of a later Gap.
 	MaxBufferedPerDir int
 	// MaxConnections is the number of tracked 4-tuples, live connections
-	// and tombstones together (default 1<<20). Beyond it the least recently
-	// active entry is evicted (Close(CloseEvicted) if still open).
+	// and tombstones together (default 1<<17). Beyond it the least recently
+	// active entry is evicted (Close(CloseEvicted) if still open), closed
+	// connections first.
 	MaxConnections int
 	// IdleTimeout closes connections and expires tombstones with no packet
 	// for this long, in packet time (default 2m).
@@ -128,8 +129,10 @@ type Config struct {
 // Defaults for zero Config fields.
 const (
 	DefaultMaxBufferedPerDir = 256 << 10
-	DefaultMaxConnections    = 1 << 20
-	DefaultIdleTimeout       = 2 * time.Minute
+	// DefaultMaxConnections keeps tlsinspect below 256 MiB on a flood of
+	// a million SYNs (about 160 MiB measured, README "Limits").
+	DefaultMaxConnections = 1 << 17
+	DefaultIdleTimeout    = 2 * time.Minute
 )
 
 func (c Config) withDefaults() Config {
@@ -161,10 +164,11 @@ type Stats struct {
 	BytesDelivered  uint64                  // bytes passed to Data
 	BytesIgnored    uint64                  // payload bytes of unwanted directions and tombstones
 	BytesDropped    uint64                  // out-of-order bytes dropped because the buffer was full
+	Overflows       uint64                  // holes skipped (reported as Gaps) to make room in a full out-of-order buffer
 	OutOfOrder      uint64                  // segments buffered ahead of a hole
 	Retransmissions uint64                  // segments whose payload had been seen entirely
 	PartialOverlaps uint64                  // segments partly overlapping data already seen
-	Conflicts       uint64                  // overlaps whose bytes differed from the first copy
+	Conflicts       uint64                  // overlaps whose bytes differed from the first copy (the first copy is kept)
 	Gaps            uint64                  // Gap calls
 	GapBytes        uint64                  // bytes reported missing by Gap
 	Notes           uint64                  // Note calls (including suppressed ones)
@@ -176,4 +180,33 @@ func (s Stats) ClosedBy(r CloseReason) uint64 {
 		return s.Closed[r]
 	}
 	return 0
+}
+
+// Add accumulates the counters of o into s (runs over several inputs). The
+// gauges Active and Tombstones are summed, MaxActive is the larger one.
+func (s *Stats) Add(o Stats) {
+	s.Packets += o.Packets
+	s.TombstoneHits += o.TombstoneHits
+	s.StrayPackets += o.StrayPackets
+	s.Connections += o.Connections
+	s.Ignored += o.Ignored
+	s.MidConnection += o.MidConnection
+	s.Reused += o.Reused
+	s.Active += o.Active
+	s.MaxActive = max(s.MaxActive, o.MaxActive)
+	s.Tombstones += o.Tombstones
+	for i := range s.Closed {
+		s.Closed[i] += o.Closed[i]
+	}
+	s.BytesDelivered += o.BytesDelivered
+	s.BytesIgnored += o.BytesIgnored
+	s.BytesDropped += o.BytesDropped
+	s.Overflows += o.Overflows
+	s.OutOfOrder += o.OutOfOrder
+	s.Retransmissions += o.Retransmissions
+	s.PartialOverlaps += o.PartialOverlaps
+	s.Conflicts += o.Conflicts
+	s.Gaps += o.Gaps
+	s.GapBytes += o.GapBytes
+	s.Notes += o.Notes
 }

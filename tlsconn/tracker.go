@@ -18,9 +18,13 @@ type Config struct {
 	// Messages lists every message of each handshake in Summary.Messages
 	// (the per-message view).
 	Messages bool
-	// Keys, when set, holds session secrets (a key log): TLS 1.3
-	// handshakes whose secrets it has are decrypted.
+	// Keys, when set, holds session secrets (a key log): the handshakes
+	// whose secrets it has are decrypted (TLS 1.3 handshakes; TLS 1.0-1.2
+	// Finished messages, alerts and renegotiations).
 	Keys Keys
+	// Panic, when set, is told of each connection whose dissection failed
+	// (a recovered panic: a bug), with the panic value and stack (recover.go).
+	Panic func(connection uint64, value any, stack []byte)
 }
 
 // DefaultScanLimit covers the longest plaintext preambles seen in practice
@@ -34,6 +38,8 @@ type Stats struct {
 	Handshakes     int // summaries emitted
 	Established    int // summaries with Established set
 	Warnings       int // warnings across all summaries
+	Oversized      int // handshake messages skipped for being larger than MaxMessage
+	Failed         int // connections whose dissection failed (recover.go)
 }
 
 // Tracker implements tcpstream.Handler. It calls Emit with each Summary as
@@ -61,6 +67,10 @@ func (t *Tracker) Stats() Stats { return t.stats }
 // Open is called by the TCP layer for each new connection.
 func (t *Tracker) Open(info tcpstream.ConnInfo) tcpstream.Receiver {
 	t.stats.TCPConnections++
+	return &lazyConn{t: t, info: info} // limits.go: the conn is made at the first bytes
+}
+
+func (t *Tracker) newConn(info tcpstream.ConnInfo) *conn {
 	c := &conn{t: t, info: info}
 	for i := range c.sides {
 		c.sides[i].stream.MaxMessage = t.cfg.MaxMessage
@@ -116,6 +126,7 @@ type conn struct {
 	helloRequest bool
 	notes        []string
 	ts           time.Time // time of the segment being processed
+	failed       bool      // dissection failed (recover.go)
 }
 
 const maxPreamble = 512
@@ -136,6 +147,7 @@ func (c *conn) Data(dir tcpstream.Dir, p []byte, ts time.Time) {
 	if c.done || c.nonTLS {
 		return
 	}
+	defer c.contain()
 	c.ts = ts
 	s := &c.sides[dir]
 	if s.stopped {
@@ -156,6 +168,10 @@ func (c *conn) scan(dir tcpstream.Dir, p []byte) []byte {
 	s := &c.sides[dir]
 	if n := maxPreamble - len(s.preamble); n > 0 {
 		s.preamble = append(s.preamble, p[:min(n, len(p))]...)
+	}
+	if !c.tls && dissect.NotTLS(s.preamble) != "" {
+		c.giveUp(dir) // SSH or plain HTTP: let the connection go at once
+		return nil
 	}
 	buf := p
 	if len(s.carry) > 0 {
@@ -288,6 +304,7 @@ func (c *conn) Gap(dir tcpstream.Dir, n int, ts time.Time) {
 	if c.done || c.nonTLS {
 		return
 	}
+	defer c.contain()
 	s := &c.sides[dir]
 	if s.stopped {
 		return
@@ -314,6 +331,7 @@ func (c *conn) Note(dir tcpstream.Dir, note string) {
 	if c.done || c.nonTLS {
 		return
 	}
+	defer c.contain()
 	r := role(dir)
 	if c.rolesOK {
 		r = c.roleOf(dir)
@@ -328,6 +346,7 @@ func (c *conn) Wants(dir tcpstream.Dir) bool {
 	if c.done || c.nonTLS || c.sides[dir].stopped {
 		return false
 	}
+	defer c.contain() // a panic returns false
 	if h := c.hs; h != nil && !h.emitted && h.decrypt != nil && !h.decrypt.done() {
 		return true // following the handshake through its encrypted part
 	}
@@ -339,18 +358,13 @@ func (c *conn) Wants(dir tcpstream.Dir) bool {
 
 // Close ends the connection; an unfinished handshake is reported as it stands.
 func (c *conn) Close(reason tcpstream.CloseReason, ts time.Time) {
-	if c.hs != nil && !c.hs.emitted {
-		c.hs.closeReason = reason.String()
-		c.finish()
-	} else if c.hs == nil && c.tls && !c.nonTLS {
-		// TLS started but no hello could be read: still report it.
-		c.begin(ts)
-		c.hs.closeReason = reason.String()
-		c.hs.warn("no ClientHello or ServerHello could be read")
-		c.finish()
-	}
-	c.done = true
-	c.sides = [2]side{}
+	defer func() {
+		c.t.stats.Oversized += c.sides[0].stream.Skipped + c.sides[1].stream.Skipped
+		c.done = true
+		c.sides = [2]side{}
+	}()
+	defer c.contain()
+	c.closeHandshake(reason, ts) // limits.go
 }
 
 // begin starts a new handshake summary.

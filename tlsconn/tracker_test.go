@@ -495,6 +495,35 @@ func TestNonTLSStreamsAreReleased(t *testing.T) {
 	}
 }
 
+// TestPlainHTTPAndSSHReleasedAtOnce: a complete HTTP request head or an
+// SSH banner lets the connection go after its first bytes, before the scan
+// limit, even when a ClientHello follows inside the request body.
+func TestPlainHTTPAndSSHReleasedAtOnce(t *testing.T) {
+	ch := tls12Handshake(t).chunks[0].b
+	tests := []struct {
+		name  string
+		first chunk
+	}{
+		{"http", chunk{c2s, []byte("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")}},
+		{"http upload of a capture", chunk{c2s, append([]byte("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 300\r\n\r\n"), ch...)}},
+		{"ssh server first", chunk{s2c, []byte("SSH-2.0-OpenSSH_9.6\r\n")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Config{}).open(connInfo())
+			h.replay([]chunk{tc.first}, 0)
+			if h.rcv.Wants(c2s) || h.rcv.Wants(s2c) {
+				t.Errorf("still wanted after the first bytes")
+			}
+			h.replay([]chunk{{c2s, ch}}, 0)
+			h.close(tcpstream.CloseFIN)
+			if len(h.got) != 0 || h.tr.Stats() != (Stats{TCPConnections: 1}) {
+				t.Errorf("reported %d summaries, Stats %+v", len(h.got), h.tr.Stats())
+			}
+		})
+	}
+}
+
 // TestMidConnectionServerOnly: the capture starts after the ClientHello;
 // the server's facts are still reported, with warnings for what is missing.
 func TestMidConnectionServerOnly(t *testing.T) {
@@ -695,7 +724,10 @@ func TestCloseBeforeCompletion(t *testing.T) {
 		{"idle-after-server-hello", recs[:2], tcpstream.CloseIdle, `{
 			"version": "TLS 1.2", "established": false, "history": "Cs",
 			"client_cert_requested": null, "client_cert_sent": null,
-			"warnings": ["connection ended (idle) before the handshake completed"]}`, 1},
+			"warnings": ["connection ended (idle) before the handshake completed: no packet for longer than the idle timeout (--idle-timeout)"]}`, 1},
+		{"evicted-after-client-hello", recs[:1], tcpstream.CloseEvicted, `{
+			"version": null, "sni": "server.test", "established": false, "history": "C",
+			"warnings": ["connection ended (evicted) before the handshake completed: more connections at once than the connection limit (--max-flows); the least recently active was forgotten"]}`, 1},
 		{"start-of-record-only", []chunk{{c2s, r.chunks[0].b[:20]}}, tcpstream.CloseRST, `{
 			"version": null, "established": false, "history": "", "sni": null, "client_versions": [],
 			"warnings": ["no ClientHello or ServerHello could be read"]}`, 1},

@@ -12,14 +12,16 @@ import (
 	"github.com/tlsinspect/tlsinspect/analyze"
 	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/pcapout"
-	"github.com/tlsinspect/tlsinspect/tcpstream"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
 
 // runLive captures on o.iface until ctx is done (--count), --duration
 // passes, or SIGINT/SIGTERM arrives; a second signal exits at once. It
 // returns the exit status and the statistics line.
-func runLive(ctx context.Context, cancel context.CancelFunc, o options, flt *filter, cfg analyze.Config, emit func(*tlsconn.Summary), stderr io.Writer) (int, string) {
+//
+// With -Z, privileges are given up as soon as the socket is open, and
+// afterDrop (which creates the -w file) is called after that.
+func runLive(ctx context.Context, cancel context.CancelFunc, o options, flt *filter, cfg analyze.Config, afterDrop func(*analyze.Config) error, emit func(*tlsconn.Summary), stderr io.Writer) (int, string) {
 	lc := capture.LiveConfig{Interface: o.iface, Snaplen: o.snaplen, Promiscuous: !o.noPromisc}
 	if flt != nil {
 		lc.Filter = flt.compile
@@ -33,6 +35,22 @@ func runLive(ctx context.Context, cancel context.CancelFunc, o options, flt *fil
 		return exitInput, ""
 	}
 	defer src.Close()
+	if o.dropUser != "" {
+		ids, err := dropPrivileges(o.dropUser)
+		if err != nil {
+			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
+			return exitInput, ""
+		}
+		if !o.quiet {
+			fmt.Fprintf(stderr, "tlsinspect: capture socket open; running as user %s (%s) from now on\n", o.dropUser, ids)
+		}
+		if afterDrop != nil {
+			if err := afterDrop(&cfg); err != nil {
+				fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
+				return exitInput, ""
+			}
+		}
+	}
 	if !o.quiet {
 		// As tcpdump does; scripts and tests wait for this line before
 		// making traffic.
@@ -75,13 +93,13 @@ func runLive(ctx context.Context, cancel context.CancelFunc, o options, flt *fil
 	if serr == nil {
 		kernel = fmt.Sprint(st.KernelDropped)
 	}
-	// tlsinspect itself drops only packets it cannot decode; data it had
-	// to give up (buffer limits, evicted connections) is in each
-	// connection's warnings.
+	// tlsinspect itself drops only packets it cannot decode; what the
+	// limits made it give up is counted by cause (and, for a TLS
+	// connection, is in its warnings).
 	line := fmt.Sprintf("%d packets captured on %s, %s dropped by the kernel, %d dropped by tlsinspect (undecodable); %d TCP connections, %d TLS connections, %d handshakes (%d completed), %d warnings",
 		c.Packets, src.Interface(), kernel, c.DecodeErrors, c.TLS.TCPConnections, c.TLS.TLSConnections, c.TLS.Handshakes, c.TLS.Established, c.TLS.Warnings)
-	if n := c.TCP.ClosedBy(tcpstream.CloseEvicted); n > 0 {
-		line += fmt.Sprintf(", %d connections evicted (too many at once)", n)
+	if d := c.Dropped(); len(d) > 0 {
+		line += ", " + strings.Join(d, ", ")
 	}
 	return status, line
 }

@@ -48,7 +48,11 @@ func binary(t *testing.T) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "tlsinspect")
-		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+		args := []string{"build", "-o", builtBin}
+		if raceBuild {
+			args = append(args, "-race")
+		}
+		if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("build: %v\n%s", err, out)
 		}
 	})

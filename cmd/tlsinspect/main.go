@@ -23,6 +23,7 @@ import (
 	"github.com/tlsinspect/tlsinspect/dissect"
 	"github.com/tlsinspect/tlsinspect/keylog"
 	"github.com/tlsinspect/tlsinspect/report"
+	"github.com/tlsinspect/tlsinspect/tcpstream"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
 
@@ -63,7 +64,9 @@ type options struct {
 	maxMessage   int
 	scanLimit    int
 	maxBuffer    int
+	maxFlows     int
 	idleTimeout  time.Duration
+	dropUser     string
 	showVersion  bool
 	color        report.ColorMode
 	summary      bool
@@ -80,11 +83,12 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.BoolVarP(&o.listIfaces, "list-interfaces", "D", false, "list the interfaces live capture can use, with their addresses, and exit")
 	fs.IntVarP(&o.snaplen, "snaplen", "s", 262144, "live capture: `bytes` kept of each packet")
 	fs.BoolVar(&o.noPromisc, "no-promisc", false, "live capture: do not put the interface into promiscuous mode")
+	fs.StringVarP(&o.dropUser, "relinquish-privileges", "Z", "", "live capture: once the capture socket is open, give up root and run on as `USER` (as tcpdump -Z)")
 	fs.IntVarP(&o.count, "count", "c", 0, "stop after `N` TLS connections are reported")
 	fs.DurationVar(&o.duration, "duration", 0, "live capture: stop after this long (e.g. 30s, 5m)")
 	fs.StringVarP(&o.filter, "filter", "f", "", "capture filter `EXPR`, tcpdump style (host, net, port, portrange, tcp, udp, ip, ip6, vlan, and/or/not, parentheses); also given as trailing arguments")
 	fs.StringVar(&o.bpfFile, "bpf-file", "", "capture filter as a compiled classic BPF program in `FILE` (tcpdump -ddd output), for expressions beyond -f's subset")
-	fs.StringArrayVar(&o.keylogs, "keylog", nil, "decrypt TLS 1.3 handshakes with the secrets in `FILE` (NSS key log, as SSLKEYLOGFILE writes); repeatable. $SSLKEYLOGFILE and secrets embedded in pcapng files are used too")
+	fs.StringArrayVar(&o.keylogs, "keylog", nil, "decrypt handshakes (TLS 1.3; TLS 1.0-1.2 Finished, alerts, renegotiations) with the secrets in `FILE` (NSS key log, as SSLKEYLOGFILE writes); repeatable. $SSLKEYLOGFILE and secrets embedded in pcapng files are used too")
 	fs.StringVarP(&o.writeFile, "write", "w", "", "also write the packets of TLS handshakes (not bulk data) to `FILE` (pcapng)")
 	fs.StringVarP(&o.format, "format", "T", "table", "output `format`: "+strings.Join(report.Formats, ", ")+" (README \"Output formats\")")
 	fs.BoolVar(&o.zeekJSON, "zeek-json", false, "with --format zeek: Zeek's JSON log format instead of TSV")
@@ -96,6 +100,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.IntVar(&o.maxMessage, "max-message", dissect.DefaultMaxMessage, "largest handshake message reassembled, in `bytes`; larger ones are reported and skipped")
 	fs.IntVar(&o.scanLimit, "scan-limit", tlsconn.DefaultScanLimit, "`bytes` of each direction searched for the start of TLS (after STARTTLS and other preambles)")
 	fs.IntVar(&o.maxBuffer, "max-buffer", 256<<10, "out-of-order TCP `bytes` held per direction while waiting for a lost segment")
+	fs.IntVar(&o.maxFlows, "max-flows", tcpstream.DefaultMaxConnections, "track at most `N` TCP connections at once; beyond it the least recently active is evicted, reported and counted")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "forget a connection idle this long in packet time")
 	fs.Var(&o.color, "color", "colour the table: auto (when standard output is a terminal and NO_COLOR is not set), always or never")
 	fs.BoolVar(&o.summary, "summary", false, "print counts (by version, cipher suite, SNI, fingerprint, finding, outcome, client certificate) instead of one row per connection")
@@ -154,9 +159,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "--duration is for live capture (-i)")
 	case o.filter != "" && o.bpfFile != "":
 		return usageError(stderr, "give a capture filter either as an expression or with --bpf-file, not both")
+	case o.dropUser != "" && o.iface == "":
+		return usageError(stderr, "-Z is for live capture (-i)")
+	case o.dropUser != "" && os.Geteuid() != 0:
+		return usageError(stderr, "-Z %s: not running as root, so there is no privilege to give up; run without -Z (see the README for capturing without root)", o.dropUser)
 	}
-	if o.maxMessage <= 0 || o.scanLimit <= 0 || o.maxBuffer <= 0 || o.idleTimeout <= 0 || o.snaplen <= 0 || o.count < 0 || o.duration < 0 {
-		return usageError(stderr, "--max-message, --scan-limit, --max-buffer, --idle-timeout and --snaplen must be positive; --count and --duration must not be negative")
+	if o.maxMessage <= 0 || o.scanLimit <= 0 || o.maxBuffer <= 0 || o.maxFlows <= 0 || o.idleTimeout <= 0 || o.snaplen <= 0 || o.count < 0 || o.duration < 0 {
+		return usageError(stderr, "--max-message, --scan-limit, --max-buffer, --max-flows, --idle-timeout and --snaplen must be positive; --count and --duration must not be negative")
 	}
 	flt, err := newFilter(o.filter, o.bpfFile)
 	if err != nil {
@@ -194,29 +203,51 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			cancel() // e.g. a closed pipe: stop reading
 		}
 	}
-	cfg := analyze.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit, MaxBuffer: o.maxBuffer, IdleTimeout: o.idleTimeout, Messages: o.verbose > 0 && !o.summary}
+	cfg := analyze.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit, MaxBuffer: o.maxBuffer, MaxFlows: o.maxFlows, IdleTimeout: o.idleTimeout, Messages: o.verbose > 0 && !o.summary}
+	cfg.Panic = func(id uint64, v any, stack []byte) {
+		fmt.Fprintf(stderr, "tlsinspect: connection %d: internal error (%v): reported with a warning, the rest of the connection skipped; this is a bug, please report it with the capture\n", id, v)
+		if o.verbose > 1 {
+			stderr.Write(stack)
+		}
+	}
 	keys, err := loadKeys(o, stderr)
 	if err != nil {
 		return usageError(stderr, "%v", err)
 	}
 	cfg.Keys = keys
 	var hw *handshakeFile
-	if o.writeFile != "" {
+	openW := func(cfg *analyze.Config) error {
+		if o.writeFile == "" {
+			return nil
+		}
 		name := o.iface
 		if name == "" {
 			name = strings.Join(o.read, ",")
 		}
-		if hw, err = createHandshakeFile(o.writeFile, name, o.snaplen); err != nil {
+		h, err := createHandshakeFile(o.writeFile, name, o.snaplen)
+		if err != nil {
+			return err
+		}
+		hw, cfg.Handshakes = h, h.w
+		return nil
+	}
+	// With -Z, as with tcpdump, the -w file is created once root is given
+	// up, so that it belongs to that user.
+	if o.dropUser == "" {
+		if err := openW(&cfg); err != nil {
 			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
 			return exitInput
 		}
-		cfg.Handshakes = hw.w
 	}
 
 	var status int
 	var statLine string
 	if o.iface != "" {
-		status, statLine = runLive(ctx, cancel, o, flt, cfg, emit, stderr)
+		var afterDrop func(*analyze.Config) error
+		if o.dropUser != "" {
+			afterDrop = openW
+		}
+		status, statLine = runLive(ctx, cancel, o, flt, cfg, afterDrop, emit, stderr)
 	} else {
 		status, statLine = runFiles(ctx, o, flt, cfg, stdin, emit, stderr)
 	}
@@ -276,7 +307,10 @@ func runFiles(ctx context.Context, o options, flt *filter, cfg analyze.Config, s
 		c, err := readFile(ctx, name, stdin, cfg, emit, stderr)
 		total.Add(c)
 		if err != nil {
-			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
+			fmt.Fprintf(stderr, "tlsinspect: %v\n", fileError(err))
+			status = exitInput
+		}
+		if unsupportedLinkTypes(stderr, name, c) {
 			status = exitInput
 		}
 		if ctx.Err() != nil {
