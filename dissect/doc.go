@@ -1,5 +1,7 @@
 // Package dissect parses TLS bytes: the record layer (one direction of a
 // stream in, events out) and the handshake messages those events carry.
+// DTLSHalf is the record layer of DTLS (one direction's datagrams in, the
+// same events out, handshake messages reassembled from their fragments).
 //
 // It knows nothing of packets, flows or captures, and nothing of names:
 // every protocol value is kept as a number (package iana names them), so
@@ -7,7 +9,8 @@
 //
 // The message parsers (ParseClientHello, ParseServerHello, ParseCertificate,
 // ParseServerKeyExchange, ParseCertificateRequest, ParseNewSessionTicket,
-// ParseCertificateStatus, ParseClientKeyExchange, ParseSSLv2ClientHello)
+// ParseCertificateStatus, ParseClientKeyExchange, ParseSSLv2ClientHello,
+// ParseDTLSClientHello, ParseHelloVerifyRequest)
 // take a handshake message body, without the 4-byte msg_type/length
 // header. They are written for an observer, not a participant:
 //

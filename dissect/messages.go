@@ -293,6 +293,13 @@ type ClientHello struct {
 	SSLv2            bool     // came from an SSLv2-compatible hello
 	SSLv2CipherSpecs []uint32 // SSLv2-only cipher kinds (first byte non-zero), wire order
 
+	// DTLS marks a DTLS ClientHello (ParseDTLSClientHello), which has a
+	// Cookie after legacy_session_id: empty in a first ClientHello, the
+	// HelloVerifyRequest's cookie in the second (RFC 6347 §4.2.1; always
+	// empty in DTLS 1.3, RFC 9147 §5.3). Cookie aliases the body.
+	DTLS   bool
+	Cookie []byte
+
 	Anomalies []string
 }
 
@@ -305,7 +312,20 @@ type KeyShare struct {
 // ParseClientHello parses a ClientHello body. It returns the message read so
 // far together with an error when the body is malformed; the message is never nil.
 func ParseClientHello(body []byte) (*ClientHello, error) {
-	m := &ClientHello{Raw: body, PaddingLength: -1}
+	return parseClientHello(body, false)
+}
+
+// ParseDTLSClientHello parses a DTLS ClientHello body (the reassembled
+// message without its 12-byte DTLS handshake header): a TLS ClientHello
+// with a cookie<0..2^8-1> after legacy_session_id (RFC 6347 §4.2.1, RFC
+// 9147 §5.3). Everything else is read as ParseClientHello reads it, so the
+// result fingerprints like a TLS hello (JA4 with the 'd' transport).
+func ParseDTLSClientHello(body []byte) (*ClientHello, error) {
+	return parseClientHello(body, true)
+}
+
+func parseClientHello(body []byte, dtls bool) (*ClientHello, error) {
+	m := &ClientHello{Raw: body, PaddingLength: -1, DTLS: dtls}
 	r := newReader("ClientHello", body, &m.Anomalies)
 	if err := r.u16("legacy_version", &m.Version); err != nil {
 		return m, err
@@ -318,6 +338,11 @@ func ParseClientHello(body []byte) (*ClientHello, error) {
 	}
 	if len(m.SessionID) > 32 {
 		r.note("legacy_session_id", 34, "length %d exceeds 32", len(m.SessionID))
+	}
+	if dtls {
+		if err := r.vecBytes("cookie", 1, &m.Cookie); err != nil {
+			return m, err
+		}
 	}
 	cs, err := r.u16List("cipher_suites", 2)
 	m.CipherSuites = cs
