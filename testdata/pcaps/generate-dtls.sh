@@ -34,51 +34,12 @@ MTU=400
 log() { printf '[generate-dtls] %s\n' "$*" >&2; }
 
 # ---------------------------------------------------------------- helpers ---
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
-# cap_start FILE FILTER... : start tcpdump on lo and wait until it is capturing.
-cap_start() {
-	local file=$1
-	shift
-	CAP_FILE=$file
-	rm -f "$file"
-	tcpdump -i lo --immediate-mode -B 8192 -U -s 0 -w "$file" "$@" 2>"$file.log" &
-	CAP_PID=$!
-	local i
-	for i in $(seq 100); do
-		grep -q "listening on" "$file.log" 2>/dev/null && { sleep 0.2; return 0; }
-		sleep 0.05
-	done
-	log "tcpdump did not start: $(cat "$file.log")"
-	return 1
-}
 
-cap_stop() {
-	sleep 0.3
-	kill -INT "$CAP_PID"
-	wait "$CAP_PID" || true
-	rm -f "$CAP_FILE.log"
-}
 
-# wait_udp PORT: until something is bound to UDP PORT.
-wait_udp() {
-	local i
-	for i in $(seq 200); do
-		ss -Hlun "sport = :$1" | grep -q . && return 0
-		sleep 0.05
-	done
-	log "timeout waiting for udp port $1"
-	return 1
-}
 
-wait_file() {
-	local i
-	for i in $(seq 200); do
-		[[ -s $1 ]] && return 0
-		sleep 0.05
-	done
-	log "timeout waiting for $1"
-	return 1
-}
 
 # ossl_trace FILE: JSON lines, one per record the endpoint sent, from an
 # OpenSSL -trace transcript: {epoch, seq, content_type, length, messages:
@@ -129,17 +90,6 @@ ossl_client_fields() {
 	} | with_entries(select(.value != ""))'
 }
 
-# write_truth NAME DESCRIPTION CLIENT_STACK SERVER_STACK [EXTRA_JSON]
-write_truth() {
-	local name=$1 desc=$2 cstack=$3 sstack=$4 extra=${5:-null}
-	touch "$T/client.jsonl" "$T/server.jsonl"
-	jq -n --arg file "$name.pcap" --arg desc "$desc" --arg cs "$cstack" --arg ss "$sstack" \
-		--argjson extra "$extra" \
-		--slurpfile c "$T/client.jsonl" --slurpfile s "$T/server.jsonl" '{
-		file: $file, description: $desc, client_stack: $cs, server_stack: $ss,
-		client: $c, server: $s
-	} + (if $extra == null then {} else {extra: $extra} end)' >"$T/$name.truth.json"
-}
 
 OPENSSL_STACK="$(openssl version | cut -d' ' -f1-2)"
 GNUTLS_STACK="GnuTLS $(gnutls-cli --version 2>/dev/null | sed -n 's/^gnutls-cli \([0-9.]*\).*/\1/p' | head -1)"
@@ -152,7 +102,7 @@ ossl_dtls() {
 	local name=$1 port=$2 sflags=$3 cflags=$4 rules=${5:-}
 	local sport=$port
 	[[ -n $rules ]] && sport=$((port + 1))
-	cap_start "$T/$name.pcap" udp port "$port"
+	cap_start "$T/$name.pcap" lo udp port "$port"
 	# s_server quits at end of input: keep its standard input open.
 	# shellcheck disable=SC2086
 	sleep 8 | timeout $TO openssl s_server -accept "127.0.0.1:$sport" -naccept 1 \
@@ -197,7 +147,7 @@ gnutls_dtls() {
 	# keeps --resume from reconnecting, so resumption runs without it.
 	local verbose=-V
 	[[ $cflags == *--resume* ]] && verbose=""
-	cap_start "$T/$name.pcap" udp port "$port"
+	cap_start "$T/$name.pcap" lo udp port "$port"
 	# shellcheck disable=SC2086
 	timeout $TO gnutls-serv --udp --echo -p "$port" --mtu $MTU \
 		--x509certfile "$PKI/server-chain.pem" --x509keyfile "$PKI/server.key" \
@@ -297,49 +247,6 @@ fi
 
 # -------------------------------------------------------------------- PKI ---
 
-make_pki() {
-	local d=$1
-	mkdir -p "$d"
-	cd "$d"
-	local days=36500 q="-quiet"
-	cat >ext.cnf <<-'EOF'
-		[ca]
-		basicConstraints = critical, CA:TRUE
-		keyUsage = critical, keyCertSign, cRLSign
-		subjectKeyIdentifier = hash
-		authorityKeyIdentifier = keyid
-		[server]
-		basicConstraints = critical, CA:FALSE
-		keyUsage = critical, digitalSignature, keyEncipherment
-		extendedKeyUsage = serverAuth
-		subjectAltName = DNS:server.test, DNS:localhost, IP:127.0.0.1
-		authorityKeyIdentifier = keyid
-		[client]
-		basicConstraints = critical, CA:FALSE
-		keyUsage = critical, digitalSignature
-		extendedKeyUsage = clientAuth
-		subjectAltName = DNS:client.test
-		authorityKeyIdentifier = keyid
-	EOF
-	openssl genpkey $q -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out ca.key
-	openssl req -x509 -new -key ca.key -sha256 -days $days -subj "/O=tlsinspect test/CN=tlsinspect Test Root CA" \
-		-extensions ca -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n'; cat ext.cnf) -out ca.pem
-	openssl genpkey $q -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out inter.key
-	openssl req -new -key inter.key -subj "/O=tlsinspect test/CN=tlsinspect Test Intermediate CA" -out inter.csr
-	openssl x509 -req -in inter.csr -CA ca.pem -CAkey ca.key -set_serial 2 -sha256 -days $days \
-		-extfile ext.cnf -extensions ca -out inter.pem 2>/dev/null
-	openssl genpkey $q -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out server.key
-	openssl req -new -key server.key -subj "/O=tlsinspect test/CN=server.test" -out server.csr
-	openssl x509 -req -in server.csr -CA inter.pem -CAkey inter.key -set_serial 10 -sha256 -days $days \
-		-extfile ext.cnf -extensions server -out server.pem 2>/dev/null
-	cat server.pem inter.pem >server-chain.pem
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out client.key
-	openssl req -new -key client.key -subj "/O=tlsinspect test/CN=client.test" -out client.csr
-	openssl x509 -req -in client.csr -CA inter.pem -CAkey inter.key -set_serial 20 -sha256 -days $days \
-		-extfile ext.cnf -extensions client -out client.pem 2>/dev/null
-	cat client.pem inter.pem >client-chain.pem
-	cd - >/dev/null
-}
 
 # -------------------------------------------------------------------- main ---
 
