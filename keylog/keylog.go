@@ -240,6 +240,21 @@ type Log struct {
 // New returns an empty Log. The zero Log is ready to use too.
 func New() *Log { return &Log{} }
 
+// Clone returns a copy of l that Parse and Add can extend without
+// changing l (for several inputs read at once, each with the secrets of
+// the inputs before it). The secrets' bytes, never modified, are shared.
+func (l *Log) Clone() *Log {
+	c := &Log{}
+	if len(l.m) > 0 {
+		c.m = make(map[[RandomSize]byte]*Secrets, len(l.m))
+		for k, s := range l.m {
+			v := *s.v.s
+			c.m[k] = &Secrets{&vault{&v}}
+		}
+	}
+	return c
+}
+
 // Len returns the number of client randoms with secrets.
 func (l *Log) Len() int { return len(l.m) }
 

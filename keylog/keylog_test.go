@@ -297,6 +297,36 @@ func TestAdd(t *testing.T) {
 	}
 }
 
+// TestCloneIsIndependent: what is added to a clone, to a client random
+// already known or a new one, is not seen by the original, and a conflict
+// with a secret of the original is still a conflict in the clone.
+func TestCloneIsIndependent(t *testing.T) {
+	r, r2, s32, s48 := fake("r", 32), fake("r2", 32), fake("s32", 32), fake("s48", 48)
+	var l Log
+	if c := l.Clone(); c.Len() != 0 {
+		t.Fatalf("clone of an empty Log has %d entries", c.Len())
+	}
+	if err := l.Add(LabelClientRandom, r, s48); err != nil {
+		t.Fatal(err)
+	}
+	c := l.Clone()
+	if err := c.Add(LabelClientTrafficSecret0, r, s32); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Add(LabelClientRandom, r2, s48); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Add(LabelClientRandom, r, fake("other", 48)); !errors.Is(err, ErrConflict) {
+		t.Errorf("conflict in the clone: %v", err)
+	}
+	if l.Len() != 1 || l.Lookup(r).ClientTraffic0() != nil || l.Lookup(r2) != nil {
+		t.Error("adding to the clone changed the original")
+	}
+	if c.Len() != 2 || !bytes.Equal(c.Lookup(r).MasterSecret(), s48) || !bytes.Equal(c.Lookup(r).ClientTraffic0(), s32) {
+		t.Errorf("clone: %d entries, %v", c.Len(), c.Lookup(r))
+	}
+}
+
 func TestSecretsString(t *testing.T) {
 	s := func(labels ...string) *Secrets {
 		var l Log

@@ -9,6 +9,10 @@
 // (a few per connection, a bounded number of connections) until TLS is
 // found, so a written connection starts with its TCP handshake and any
 // STARTTLS preamble; connections without TLS are never written.
+//
+// The output may be split into files (-C, -G: see NewRotating); each file
+// is a complete pcapng file, and a handshake cut by a new file goes on in
+// the next one.
 package pcapout
 
 import (
@@ -59,9 +63,21 @@ type Stats struct {
 	Forgotten   int // connections dropped from the hold-back list (maxPendingConns)
 }
 
-// Writer writes handshake packets to one pcapng file.
+// Rotator is an output split into files, such as rotate.File: the Writer
+// asks Due before each packet, and on Rotate begins the new file with its
+// own section header and interface descriptions.
+type Rotator interface {
+	io.Writer
+	Due() bool
+	Rotate() error
+	Flush() error
+}
+
+// Writer writes handshake packets to one pcapng file, or to a succession
+// of them (NewRotating).
 type Writer struct {
 	out     io.Writer
+	rot     Rotator // nil for New
 	w       *pcapgo.NgWriter
 	ifaces  map[layers.LinkType]int
 	snaplen int
@@ -84,6 +100,16 @@ func New(out io.Writer, name string, snaplen int) *Writer {
 		pending: map[tcpstream.Receiver]*pending{},
 		written: map[tcpstream.Receiver]bool{},
 	}
+}
+
+// NewRotating returns a Writer to out, a succession of files: it begins a
+// new file before a packet whenever out says it is due. Every file is a
+// complete pcapng file, and out sees whole blocks (the Writer's buffer is
+// flushed into it after each packet, so that its size is exact).
+func NewRotating(out Rotator, name string, snaplen int) *Writer {
+	w := New(out, name, snaplen)
+	w.rot = out
+	return w
 }
 
 // Packet considers one packet whose TCP segment the reassembler returned r
@@ -198,6 +224,15 @@ func (w *Writer) write(p capture.Packet, data []byte) {
 	if w.err != nil {
 		return
 	}
+	if w.rot != nil && w.rot.Due() {
+		// The pcapgo writer holds nothing: it is flushed after each packet.
+		if err := w.rot.Rotate(); err != nil {
+			w.err = fmt.Errorf("writing handshake packets: beginning a new file: %w", err)
+			return
+		}
+		w.w = nil
+		clear(w.ifaces)
+	}
 	id, ok := w.ifaces[p.LinkType]
 	if !ok {
 		intf := pcapgo.NgInterface{
@@ -226,6 +261,12 @@ func (w *Writer) write(p capture.Packet, data []byte) {
 		w.err = fmt.Errorf("writing handshake packets: %w", err)
 		return
 	}
+	if w.rot != nil {
+		if err := w.w.Flush(); err != nil {
+			w.err = fmt.Errorf("writing handshake packets: %w", err)
+			return
+		}
+	}
 	w.stats.Written++
 }
 
@@ -234,6 +275,11 @@ func (w *Writer) write(p capture.Packet, data []byte) {
 func (w *Writer) Flush() error {
 	if w.err == nil && w.w != nil {
 		if err := w.w.Flush(); err != nil {
+			w.err = fmt.Errorf("writing handshake packets: %w", err)
+		}
+	}
+	if w.err == nil && w.rot != nil {
+		if err := w.rot.Flush(); err != nil {
 			w.err = fmt.Errorf("writing handshake packets: %w", err)
 		}
 	}

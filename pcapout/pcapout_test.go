@@ -2,6 +2,9 @@ package pcapout
 
 import (
 	"bytes"
+	"io"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/tlsinspect/tlsinspect/capture"
+	"github.com/tlsinspect/tlsinspect/internal/rotate"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
 
@@ -102,5 +106,98 @@ func TestHoldBackIsBounded(t *testing.T) {
 	}
 	if len(w.order) > 4*maxPendingConns+1 {
 		t.Errorf("hold-back order list grew to %d", len(w.order))
+	}
+}
+
+// TestRotatingFilesComplete: split into files by size, and then by time,
+// every file is a complete pcapng file that the project's reader reads
+// (its own section header, and the interface of every link type in it,
+// even one first seen in an earlier file), and the files hold every
+// packet once, in order: a handshake cut by a new file goes on in the
+// next one.
+func TestRotatingFilesComplete(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, cfg := range []rotate.Config{
+		{Name: "hs.pcapng", MaxBytes: 300},
+		{Name: "hs-%H%M%S.pcapng", Interval: 10 * time.Second, Now: func() time.Time { return clock }},
+	} {
+		dir := t.TempDir()
+		cfg.Name = filepath.Join(dir, cfg.Name)
+		files, err := rotate.Create(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := NewRotating(files, "test", 65535)
+		a := &fakeConn{wants: true, tls: true}
+		b := &fakeConn{wants: true}
+		var want []int
+		for i := 1; i <= 40; i++ {
+			p := pkt(i)
+			p.Data = append([]byte{byte(i)}, make([]byte, 40)...)
+			if i%3 == 0 {
+				p.LinkType = layers.LinkTypeLinuxSLL
+			}
+			c := a
+			if i%2 == 0 {
+				c = b // held back until it turns out to be TLS at packet 20
+			}
+			if i == 20 {
+				b.tls = true
+			}
+			if i < 20 && i%2 == 0 {
+				// written later, with the packet that shows TLS
+			} else if i == 20 {
+				for j := 2; j <= 20; j += 2 {
+					want = append(want, j)
+				}
+			} else {
+				want = append(want, i)
+			}
+			w.Packet(p, c)
+			clock = clock.Add(time.Second)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := files.Close(); err != nil {
+			t.Fatal(err)
+		}
+		names := files.Files()
+		if len(names) < 3 {
+			t.Fatalf("%s: only %d files", cfg.Name, len(names))
+		}
+		var got []int
+		for _, name := range names {
+			src, err := capture.OpenFile(name)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			n := 0
+			for {
+				p, err := src.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				i := int(p.Data[0])
+				if (i%3 == 0) != (p.LinkType == layers.LinkTypeLinuxSLL) {
+					t.Errorf("%s: packet %d has link type %v", name, i, p.LinkType)
+				}
+				got = append(got, i)
+				n++
+			}
+			src.Close()
+			if n == 0 {
+				t.Errorf("%s: no packets", name)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: packets across the files %v, want %v", cfg.Name, got, want)
+		}
+		if w.Stats().Written != len(want) {
+			t.Errorf("stats %+v", w.Stats())
+		}
 	}
 }

@@ -19,7 +19,7 @@ type filter struct {
 	program []bpf.RawInstruction // from --bpf-file
 	matcher *capfilter.Matcher
 	warned  map[layers.LinkType]bool
-	warn    func(error)
+	warn    func(layers.LinkType, error)
 }
 
 // newFilter returns nil when no filter was given.
@@ -70,7 +70,8 @@ func (f *filter) isCompileError(err error) bool {
 // once per link type, when the filter cannot apply to a link type (its
 // packets are then all filtered out).
 func (f *filter) prepareFiles(warn func(error)) error {
-	f.warn, f.warned = warn, map[layers.LinkType]bool{}
+	f.warn = func(_ layers.LinkType, err error) { warn(err) }
+	f.warned = map[layers.LinkType]bool{}
 	if f.program != nil {
 		m, err := capfilter.NewProgramMatcher(f.program)
 		if err != nil {
@@ -83,12 +84,28 @@ func (f *filter) prepareFiles(warn func(error)) error {
 	return nil
 }
 
+// forFile returns a copy of f, prepared by prepareFiles, with a matcher of
+// its own for one file read while others are (a Matcher is not safe for
+// concurrent use). warn is told, with the link type's name, when the
+// filter cannot apply to a link type.
+func (f *filter) forFile(warn func(linkType string, err error)) *filter {
+	c := &filter{expr: f.expr, program: f.program}
+	c.warned = map[layers.LinkType]bool{}
+	c.warn = func(lt layers.LinkType, err error) { warn(fmt.Sprint(uint16(lt)), err) }
+	if c.program != nil {
+		c.matcher, _ = capfilter.NewProgramMatcher(c.program) // checked by prepareFiles
+	} else {
+		c.matcher = capfilter.NewMatcher(c.expr)
+	}
+	return c
+}
+
 // match is analyze.Config.Match for files.
 func (f *filter) match(p capture.Packet) bool {
 	if !f.warned[p.LinkType] {
 		f.warned[p.LinkType] = true
 		if err := f.matcher.Prepare(p.LinkType); err != nil && f.warn != nil {
-			f.warn(err)
+			f.warn(p.LinkType, err)
 		}
 	}
 	return f.matcher.Match(p.LinkType, p.Data)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/tlsinspect/tlsinspect/analyze"
 	"github.com/tlsinspect/tlsinspect/capture"
-	"github.com/tlsinspect/tlsinspect/pcapout"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
 
@@ -130,29 +129,4 @@ func listInterfaces(stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, line)
 	}
 	return exitOK
-}
-
-// handshakeFile is the -w output.
-type handshakeFile struct {
-	f *os.File
-	w *pcapout.Writer
-}
-
-func createHandshakeFile(path, name string, snaplen int) (*handshakeFile, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("-w: %w", err)
-	}
-	return &handshakeFile{f: f, w: pcapout.New(f, name, snaplen)}, nil
-}
-
-func (h *handshakeFile) close() error {
-	err := h.w.Flush()
-	if cerr := h.f.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("-w %s: %w", h.f.Name(), err)
-	}
-	return nil
 }

@@ -7,7 +7,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tlsinspect/tlsinspect/analyze"
-	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/dissect"
 	"github.com/tlsinspect/tlsinspect/keylog"
 	"github.com/tlsinspect/tlsinspect/report"
@@ -52,6 +50,11 @@ type options struct {
 	filter       string
 	bpfFile      string
 	writeFile    string
+	writeRot     rotation // -C, -G, -W
+	output       string
+	outputRot    rotation
+	jobs         int
+	noProgress   bool
 	format       string
 	zeekJSON     bool
 	saveBaseline string
@@ -90,18 +93,27 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.bpfFile, "bpf-file", "", "capture filter as a compiled classic BPF program in `FILE` (tcpdump -ddd output), for expressions beyond -f's subset")
 	fs.StringArrayVar(&o.keylogs, "keylog", nil, "decrypt handshakes (TLS 1.3; TLS 1.0-1.2 Finished, alerts, renegotiations) with the secrets in `FILE` (NSS key log, as SSLKEYLOGFILE writes); repeatable. $SSLKEYLOGFILE and secrets embedded in pcapng files are used too")
 	fs.StringVarP(&o.writeFile, "write", "w", "", "also write the packets of TLS handshakes (not bulk data) to `FILE` (pcapng)")
+	fs.VarP(&o.writeRot.size, "write-rotate-size", "C", "with -w: begin a new file (FILE1, FILE2, …) when the current one exceeds `SIZE` millions of bytes (k, m, g suffix: KiB, MiB, GiB), as tcpdump -C")
+	fs.VarP(&o.writeRot.interval, "write-rotate-time", "G", "with -w: begin a new file every `SECONDS` (or a duration: 1h), named by FILE's time fields (%Y %m %d %H %M %S), as tcpdump -G")
+	fs.IntVarP(&o.writeRot.count, "write-rotate-count", "W", 0, "with -C or -G: keep at most `N` files (with -C a ring FILE0…FILE{N-1}, as tcpdump -W; with -G the oldest is removed)")
+	fs.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
+	fs.Var(&o.outputRot.size, "output-rotate-size", "with -o: begin a new file when the current one exceeds `SIZE` (as -C)")
+	fs.Var(&o.outputRot.interval, "output-rotate-time", "with -o: begin a new file every `SECONDS` (as -G)")
+	fs.IntVar(&o.outputRot.count, "output-rotate-count", 0, "with --output-rotate-size or -time: keep at most `N` files (as -W)")
 	fs.StringVarP(&o.format, "format", "T", "table", "output `format`: "+strings.Join(report.Formats, ", ")+" (README \"Output formats\")")
 	fs.BoolVar(&o.zeekJSON, "zeek-json", false, "with --format zeek: Zeek's JSON log format instead of TSV")
 	fs.StringVar(&o.saveBaseline, "save-baseline", "", "record per server what was negotiated to `FILE` (JSON), for --baseline later")
 	fs.StringVar(&o.baseline, "baseline", "", "compare what was negotiated with the baseline in `FILE` and report drift on standard error")
 	fs.StringVar(&o.failOnDrift, "fail-on-drift", "", "with --baseline: exit 1 on `drift`: downgrade (weaker version, suite, client auth, new issuer, failing handshakes) or any")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary line on standard error")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary line (nor the progress of reading files) on standard error")
 	fs.CountVarP(&o.verbose, "verbose", "v", "list every handshake message with its decoded fields under each connection (JSON: a \"messages\" array); -vv also reports each undecodable packet on standard error")
 	fs.IntVar(&o.maxMessage, "max-message", dissect.DefaultMaxMessage, "largest handshake message reassembled, in `bytes`; larger ones are reported and skipped")
 	fs.IntVar(&o.scanLimit, "scan-limit", tlsconn.DefaultScanLimit, "`bytes` of each direction searched for the start of TLS (after STARTTLS and other preambles)")
 	fs.IntVar(&o.maxBuffer, "max-buffer", 256<<10, "out-of-order TCP `bytes` held per direction while waiting for a lost segment")
 	fs.IntVar(&o.maxFlows, "max-flows", tcpstream.DefaultMaxConnections, "track at most `N` TCP connections at once; beyond it the least recently active is evicted, reported and counted")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "forget a connection idle this long in packet time")
+	fs.IntVarP(&o.jobs, "jobs", "j", 0, "read up to `N` -r files at once (default 0: as many as CPUs); the output is the same as reading them one by one")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "do not show the progress of reading files on standard error (shown only when it is a terminal)")
 	fs.Var(&o.color, "color", "colour the table: auto (when standard output is a terminal and NO_COLOR is not set), always or never")
 	fs.BoolVar(&o.summary, "summary", false, "print counts (by version, cipher suite, SNI, fingerprint, finding, outcome, client certificate) instead of one row per connection")
 	addPolicyFlags(fs, &o.policy)
@@ -128,6 +140,10 @@ could not start.
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runEnv(defaultEnvironment, args, stdin, stdout, stderr)
+}
+
+func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var o options
 	fs := newFlagSet(&o, stderr)
 	if err := fs.Parse(args); err != nil {
@@ -163,6 +179,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "-Z is for live capture (-i)")
 	case o.dropUser != "" && os.Geteuid() != 0:
 		return usageError(stderr, "-Z %s: not running as root, so there is no privilege to give up; run without -Z (see the README for capturing without root)", o.dropUser)
+	case o.jobs < 0:
+		return usageError(stderr, "--jobs must not be negative (0: as many as CPUs)")
+	case fs.Changed("jobs") && o.iface != "":
+		return usageError(stderr, "--jobs is for -r files")
+	case o.outputRot.set() && o.summary:
+		return usageError(stderr, "--summary writes its counts once, at the end: the --output-rotate flags do not apply")
+	}
+	if err := o.writeRot.check(o.writeFile, "-w", "-C", "-G", "-W"); err != nil {
+		return usageError(stderr, "%v", err)
+	}
+	if err := o.outputRot.check(o.output, "--output", "--output-rotate-size", "--output-rotate-time", "--output-rotate-count"); err != nil {
+		return usageError(stderr, "%v", err)
+	}
+	for _, w := range []string{o.writeRot.warning(o.writeFile, "-w", "-G"), o.outputRot.warning(o.output, "--output", "--output-rotate-time")} {
+		if w != "" {
+			fmt.Fprintln(stderr, "tlsinspect: "+w)
+		}
 	}
 	if o.maxMessage <= 0 || o.scanLimit <= 0 || o.maxBuffer <= 0 || o.maxFlows <= 0 || o.idleTimeout <= 0 || o.snaplen <= 0 || o.count < 0 || o.duration < 0 {
 		return usageError(stderr, "--max-message, --scan-limit, --max-buffer, --max-flows, --idle-timeout and --snaplen must be positive; --count and --duration must not be negative")
@@ -181,9 +214,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "%v", err)
 	}
-	out, err := report.Open(o.format, stdout, report.Options{Color: o.color.Enabled(stdout), Summary: o.summary})
-	if err != nil {
+	ropts := report.Options{Color: o.color.Enabled(stdout), Summary: o.summary}
+	if o.output != "" {
+		ropts.Color = o.color == "always"
+	}
+	if _, err := report.Open(o.format, io.Discard, ropts); err != nil {
 		return usageError(stderr, "--format: %v", err)
+	}
+	openReport := func(w io.Writer) (report.Writer, error) { return report.Open(o.format, w, ropts) }
+
+	// The progress of reading files, on a terminal: what else goes to
+	// the terminal takes the line away first.
+	var prog *progress
+	if progressWanted(o, env.isTerminal(stderr), env.getenv) {
+		prog = newProgress(stderr, inputSize(o.read, stdin), env)
+		if o.output == "" && env.isTerminal(stdout) {
+			stdout = prog.wrap(stdout)
+		}
+		stderr = prog.wrap(stderr)
+	}
+	var out report.Writer
+	if o.output == "" {
+		out, _ = openReport(stdout) // checked above
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -195,6 +247,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			writeErr = out.Write(s)
 		}
 		gate.add(s)
+		if prog != nil {
+			prog.added(s.Handshake)
+		}
 		reported++
 		if o.count > 0 && reported >= o.count {
 			cancel()
@@ -204,19 +259,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	cfg := analyze.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit, MaxBuffer: o.maxBuffer, MaxFlows: o.maxFlows, IdleTimeout: o.idleTimeout, Messages: o.verbose > 0 && !o.summary}
-	cfg.Panic = func(id uint64, v any, stack []byte) {
-		fmt.Fprintf(stderr, "tlsinspect: connection %d: internal error (%v): reported with a warning, the rest of the connection skipped; this is a bug, please report it with the capture\n", id, v)
-		if o.verbose > 1 {
-			stderr.Write(stack)
-		}
-	}
+	cfg.Panic = panicReporter(stderr, o.verbose)
 	keys, err := loadKeys(o, stderr)
 	if err != nil {
 		return usageError(stderr, "%v", err)
 	}
 	cfg.Keys = keys
 	var hw *handshakeFile
+	var of *outputFile
 	openW := func(cfg *analyze.Config) error {
+		if o.output != "" {
+			f, err := createOutputFile(o.output, o.outputRot, env.now, openReport)
+			if err != nil {
+				return err
+			}
+			of, out = f, f
+		}
 		if o.writeFile == "" {
 			return nil
 		}
@@ -224,18 +282,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if name == "" {
 			name = strings.Join(o.read, ",")
 		}
-		h, err := createHandshakeFile(o.writeFile, name, o.snaplen)
+		h, err := createHandshakeFile(o.writeFile, name, o.snaplen, o.writeRot, env.now)
 		if err != nil {
 			return err
 		}
 		hw, cfg.Handshakes = h, h.w
 		return nil
 	}
-	// With -Z, as with tcpdump, the -w file is created once root is given
-	// up, so that it belongs to that user.
+	// With -Z, as with tcpdump, the -w and -o files are created once root
+	// is given up, so that they belong to that user.
 	if o.dropUser == "" {
 		if err := openW(&cfg); err != nil {
 			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
+			if of != nil {
+				of.Close()
+			}
 			return exitInput
 		}
 	}
@@ -249,18 +310,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		status, statLine = runLive(ctx, cancel, o, flt, cfg, afterDrop, emit, stderr)
 	} else {
-		status, statLine = runFiles(ctx, o, flt, cfg, stdin, emit, stderr)
+		if prog != nil {
+			prog.Start()
+			defer prog.Stop()
+		}
+		status, statLine = runFiles(ctx, o, flt, cfg, keys, stdin, prog, emit, stderr)
+		if prog != nil {
+			prog.Stop() // before the statistics line
+		}
 	}
-	if err := out.Close(); err != nil && writeErr == nil {
-		writeErr = err
+	if out != nil {
+		if err := out.Close(); err != nil && writeErr == nil {
+			writeErr = err
+		}
 	}
 	if hw != nil {
 		if err := hw.close(); err != nil {
 			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
 			status = exitInput
 		} else if !o.quiet {
-			statLine += fmt.Sprintf("; %d handshake packets written to %s", hw.w.Stats().Written, o.writeFile)
+			statLine += fmt.Sprintf("; %d handshake packets written to %s", hw.w.Stats().Written, describeFiles(hw.files))
 		}
+	}
+	if of != nil && !o.quiet && of.files.Begun() > 1 {
+		statLine += "; report written to " + describeFiles(of.files)
 	}
 	if writeErr != nil {
 		fmt.Fprintf(stderr, "tlsinspect: writing output: %v\n", writeErr)
@@ -286,76 +359,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func usageError(stderr io.Writer, format string, args ...any) int {
 	fmt.Fprintf(stderr, "tlsinspect: "+format+"\nRun 'tlsinspect --help' for usage.\n", args...)
 	return exitUsage
-}
-
-// runFiles reads every -r file in turn and returns the exit status and the
-// statistics line.
-func runFiles(ctx context.Context, o options, flt *filter, cfg analyze.Config, stdin io.Reader, emit func(*tlsconn.Summary), stderr io.Writer) (int, string) {
-	var total analyze.Counts
-	status := exitOK
-	if flt != nil {
-		if err := flt.prepareFiles(func(err error) { fmt.Fprintf(stderr, "tlsinspect: capture filter: %v\n", err) }); err != nil {
-			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
-			return exitUsage, ""
-		}
-		cfg.Match = flt.match
-	}
-	for _, name := range o.read {
-		if o.verbose > 1 {
-			cfg.DecodeError = func(err error) { fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", name, err) }
-		}
-		c, err := readFile(ctx, name, stdin, cfg, emit, stderr)
-		total.Add(c)
-		if err != nil {
-			fmt.Fprintf(stderr, "tlsinspect: %v\n", fileError(err))
-			status = exitInput
-		}
-		if unsupportedLinkTypes(stderr, name, c) {
-			status = exitInput
-		}
-		if ctx.Err() != nil {
-			break // --count reached, or the output is gone
-		}
-	}
-	line := total.String()
-	if len(o.read) > 1 {
-		line += fmt.Sprintf(" in %d files", len(o.read))
-	}
-	return status, line
-}
-
-// readFile runs one capture file through the pipeline.
-func readFile(ctx context.Context, name string, stdin io.Reader, cfg analyze.Config, emit func(*tlsconn.Summary), stderr io.Writer) (analyze.Counts, error) {
-	var src *capture.FileSource
-	var err error
-	if name == "-" {
-		src, err = capture.NewFileSource("(standard input)", stdin)
-	} else {
-		src, err = capture.OpenFile(name)
-	}
-	if err != nil {
-		return analyze.Counts{}, err
-	}
-	defer src.Close()
-	if log, ok := cfg.Keys.(*keylog.Log); ok {
-		// Secrets embedded in a pcapng file (Decryption Secrets Block)
-		// join the key log before the packets that need them.
-		src.OnSecrets = func(typ uint32, data []byte) {
-			what := name + " (embedded secrets)"
-			if typ != capture.SecretsTLSKeyLog {
-				fmt.Fprintf(stderr, "tlsinspect: %s: secrets of type %#x are not used (only TLS key logs are)\n", what, typ)
-				return
-			}
-			st, err := log.Parse(bytes.NewReader(data), what)
-			switch {
-			case err != nil:
-				fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", what, err)
-			case st.Malformed > 0 || st.Conflicts > 0:
-				fmt.Fprintf(stderr, "tlsinspect: %s: %s\n", what, st)
-			}
-		}
-	}
-	return analyze.RunContext(ctx, src, cfg, emit)
 }
 
 // loadKeys reads the key logs of --keylog and $SSLKEYLOGFILE. The Log is
