@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/tlsinspect/tlsinspect/pcapout"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
+	"github.com/tlsinspect/tlsinspect/udpflow"
 )
 
 // Config holds the limits of every step.
@@ -61,6 +63,8 @@ type Counts struct {
 	FragmentBytesDropped int
 	TCP                  tcpstream.Stats
 	TLS                  tlsconn.Stats
+	// UDP counts the UDP flows (DTLS and QUIC are recognised by content).
+	UDP udpflow.Stats
 }
 
 // Add accumulates o into c (for several input files).
@@ -78,6 +82,7 @@ func (c *Counts) Add(o Counts) {
 	c.FragmentBytesDropped += o.FragmentBytesDropped
 	c.TCP.Add(o.TCP)
 	c.TLS.Add(o.TLS)
+	c.UDP.Add(o.UDP)
 }
 
 // Source yields packets; capture.FileSource and capture.LiveSource are.
@@ -109,6 +114,8 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		handler = cfg.Handshakes.Handler(tracker)
 	}
 	asm := tcpstream.NewAssembler(handler, tcpstream.Config{MaxBufferedPerDir: cfg.MaxBuffer, IdleTimeout: cfg.IdleTimeout, MaxConnections: cfg.MaxFlows})
+	// UDP flows (DTLS, QUIC) share the TCP limits.
+	udp := udpflow.New(tracker, udpflow.Config{IdleTimeout: cfg.IdleTimeout, MaxFlows: cfg.MaxFlows})
 	dec := packet.NewDecoder()
 	done := ctx.Done()
 	var readErr error
@@ -123,6 +130,7 @@ loop:
 		if errors.Is(err, capture.ErrNoPacket) {
 			// A quiet live link: time still passes for idle connections.
 			asm.FlushIdle(time.Now())
+			udp.FlushIdle(time.Now())
 			if cfg.Handshakes != nil {
 				cfg.Handshakes.Flush()
 			}
@@ -160,19 +168,27 @@ loop:
 			if cfg.Handshakes != nil {
 				cfg.Handshakes.Packet(p, r)
 			}
+		} else if dg, ok := dec.Datagram(); ok {
+			udp.Datagram(dg.Timestamp, netip.AddrPortFrom(dg.Src, dg.SrcPort), netip.AddrPortFrom(dg.Dst, dg.DstPort), dg.Payload)
 		}
 	}
 	asm.FlushAll()
+	udp.FlushAll()
 	c.FragmentBytesDropped = dec.Stats().FragmentBytesDropped + dec.PendingFragmentBytes()
 	c.TCP = asm.Stats()
 	c.TLS = tracker.Stats()
+	c.UDP = udp.Stats()
 	return c, readErr
 }
 
 // String is the one-line summary printed at the end of a run.
 func (c *Counts) String() string {
-	s := fmt.Sprintf("%d packets, %d TCP connections, %d TLS connections, %d handshakes (%d completed), %d warnings",
-		c.Packets, c.TLS.TCPConnections, c.TLS.TLSConnections, c.TLS.Handshakes, c.TLS.Established, c.TLS.Warnings)
+	udp := ""
+	if c.UDP.DTLS+c.UDP.QUIC > 0 {
+		udp = fmt.Sprintf(", %d UDP flows, %d DTLS connections, %d QUIC connections", c.UDP.Flows, c.UDP.DTLS, c.UDP.QUIC)
+	}
+	s := fmt.Sprintf("%d packets, %d TCP connections, %d TLS connections%s, %d handshakes (%d completed), %d warnings",
+		c.Packets, c.TLS.TCPConnections, c.TLS.TLSConnections, udp, c.TLS.Handshakes, c.TLS.Established, c.TLS.Warnings)
 	if c.Filtered > 0 {
 		s += fmt.Sprintf(", %d filtered out", c.Filtered)
 	}
@@ -197,6 +213,7 @@ func (c *Counts) Dropped() []string {
 		}
 	}
 	add(c.TCP.ClosedBy(tcpstream.CloseEvicted), "%d connections evicted (--max-flows)")
+	add(uint64(c.UDP.Evicted), "%d UDP flows evicted (--max-flows)")
 	add(c.TCP.ClosedBy(tcpstream.CloseIdle), "%d connections closed idle (--idle-timeout)")
 	switch o, b := c.TCP.Overflows, c.TCP.BytesDropped; {
 	case o > 0 && b > 0:

@@ -44,11 +44,24 @@ type Segment struct {
 	Truncated bool
 }
 
+// Datagram is one decoded UDP datagram (see Decoder.Datagram).
+type Datagram struct {
+	Timestamp        time.Time
+	Src, Dst         netip.Addr // unmapped (IPv4 as 4-byte)
+	SrcPort, DstPort uint16
+	// Payload is the UDP payload, valid until the next Decode call.
+	Payload []byte
+	// Truncated is set when fewer bytes were captured than the UDP header
+	// says: Payload holds only the captured part.
+	Truncated bool
+}
+
 // Stats counts what a Decoder has seen.
 type Stats struct {
 	Packets     int // packets given to Decode
 	TCP         int // TCP segments returned
 	NonTCP      int // packets without TCP (non-IP, UDP, ICMP, …)
+	UDP         int // UDP datagrams decoded (among NonTCP)
 	Fragments   int // IP fragments seen
 	Reassembled int // datagrams reassembled from fragments
 	Errors      int // packets that could not be decoded
@@ -94,6 +107,9 @@ type Decoder struct {
 
 	seg   Segment
 	stats Stats
+	// dg is the UDP datagram of the last packet decoded, when dgOK.
+	dg   Datagram
+	dgOK bool
 }
 
 // NewDecoder returns a Decoder.
@@ -114,6 +130,7 @@ const (
 	resNonTCP result = iota
 	resTCP
 	resFragment // a fragment held for reassembly
+	resUDP      // a UDP datagram (Decoder.Datagram)
 )
 
 // Decode decodes one packet. ok=false with a nil error means the packet
@@ -123,6 +140,7 @@ func (d *Decoder) Decode(p capture.Packet) (seg Segment, ok bool, err error) {
 	d.df.truncated = false
 	d.idx, d.now, d.capTrunc = p.Index, p.Timestamp, p.Truncated
 	d.seg = Segment{Timestamp: p.Timestamp}
+	d.dgOK = false
 	res := resNonTCP
 	defer func() {
 		if r := recover(); r != nil {
@@ -140,15 +158,33 @@ func (d *Decoder) Decode(p capture.Packet) (seg Segment, ok bool, err error) {
 			d.stats.TCP++
 		case res == resNonTCP:
 			d.stats.NonTCP++
+		case res == resUDP:
+			d.stats.NonTCP++
+			d.stats.UDP++
 		}
 	}()
 	res, err = d.link(p.LinkType, p.Data)
 	if err != nil || res != resTCP {
+		if err == nil && res == resUDP {
+			d.dg.Timestamp, d.dg.Src, d.dg.Dst = p.Timestamp, d.seg.Src, d.seg.Dst
+			d.dgOK = true
+		}
 		return Segment{}, false, err
 	}
 	d.seg.Truncated = d.df.truncated
 	d.seg.TCP = &d.tcp
 	return d.seg, true, nil
+}
+
+// Datagram returns the UDP datagram of the packet last given to Decode,
+// when it held one (Decode then returned ok=false and a nil error). The
+// payload is valid until the next Decode call. UDP datagrams split into IP
+// fragments are not reassembled.
+func (d *Decoder) Datagram() (Datagram, bool) {
+	if !d.dgOK {
+		return Datagram{}, false
+	}
+	return d.dg, true
 }
 
 func (d *Decoder) errorf(format string, args ...any) error {
@@ -364,6 +400,8 @@ func (d *Decoder) transport(proto layers.IPProtocol, payload []byte, depth int) 
 	switch proto {
 	case layers.IPProtocolTCP:
 		return d.tcpSegment(payload)
+	case layers.IPProtocolUDP:
+		return d.udpDatagram(payload)
 	case layers.IPProtocolIPv4, layers.IPProtocolIPv6:
 		if depth >= maxEncapsulation {
 			return resNonTCP, d.errorf("more than %d nested IP headers", maxEncapsulation)
@@ -550,4 +588,31 @@ func (d *Decoder) tcpSegment(data []byte) (result, error) {
 		return resNonTCP, d.errorf("TCP: %v", err)
 	}
 	return resTCP, nil
+}
+
+// udpDatagram reads a UDP header. A datagram cut short by the snap length
+// is returned with what was captured; a malformed header is no error (UDP
+// is not what this tool is about): the datagram is skipped.
+func (d *Decoder) udpDatagram(data []byte) (result, error) {
+	if len(data) < 8 {
+		return resNonTCP, nil
+	}
+	n := int(binary.BigEndian.Uint16(data[4:6]))
+	d.dg = Datagram{
+		SrcPort: binary.BigEndian.Uint16(data[0:2]),
+		DstPort: binary.BigEndian.Uint16(data[2:4]),
+	}
+	switch {
+	case n < 8:
+		if n != 0 { // 0: a jumbogram (RFC 2675), or unset by offload
+			return resNonTCP, nil
+		}
+		d.dg.Payload = data[8:]
+	case n > len(data):
+		d.dg.Payload = data[8:]
+		d.dg.Truncated = true
+	default:
+		d.dg.Payload = data[8:n]
+	}
+	return resUDP, nil
 }

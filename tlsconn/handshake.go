@@ -63,6 +63,12 @@ type handshake struct {
 	parts12 []string    // TLS 1.0-1.2: what was decrypted (decrypt12.go)
 	// earlyRecords: client records before the ServerHello (0-RTT data).
 	earlyRecords int
+	// DTLS: the server sent a HelloVerifyRequest, so the client's next
+	// ClientHello repeats its offer with the cookie.
+	helloVerify bool
+	// QUIC: the client sent 1-RTT packets, so it completed the handshake
+	// (udp.go).
+	quicDone bool
 }
 
 func (h *handshake) warn(msg string) {
@@ -117,6 +123,12 @@ func (h *handshake) established() bool {
 		return h.appData[client] && h.appData[server]
 	case h.sh == nil:
 		return false
+	case h.s.Protocol == "quic":
+		return h.quicDone
+	case h.version == versionDTLS13:
+		// Both sides switched to encrypted records (the client's first
+		// is its Finished flight).
+		return h.appData[client] && h.appData[server]
 	case h.tls13():
 		return h.enc13[server] > 0 && h.client13
 	}
@@ -305,7 +317,11 @@ func (c *conn) message(r role, ev dissect.Event) {
 			}
 		}
 		h.mark(r, 'C')
-		m, err := dissect.ParseClientHello(ev.Body)
+		parse := dissect.ParseClientHello
+		if c.proto == "dtls" {
+			parse = dissect.ParseDTLSClientHello
+		}
+		m, err := parse(ev.Body)
 		c.clientHello(m, err)
 		return
 	case typ == dissect.TypeServerHello && r == server:
@@ -319,6 +335,13 @@ func (c *conn) message(r role, ev dissect.Event) {
 		return
 	}
 	h.mark(r, letter)
+	if typ == dissect.TypeHelloVerifyRequest && r == server && c.proto == "dtls" {
+		h.helloVerify = true
+		if _, err := dissect.ParseHelloVerifyRequest(ev.Body); err != nil {
+			h.warn(where + ": " + err.Error())
+		}
+		return
+	}
 	if ev.Decrypted && !h.tls13() {
 		h.decryptedMessage12(r, typ)
 	} else if ev.Decrypted {
@@ -443,6 +466,13 @@ func (c *conn) clientHello(m *dissect.ClientHello, err error) {
 		h.ch = m
 		h.s.TS = c.ts.UTC()
 		fillClientHello(h.s, m)
+	case h.helloVerify && h.sh == nil:
+		// DTLS: the ClientHello that answers the HelloVerifyRequest
+		// repeats the offer with the cookie; the ServerHello answers it.
+		h.helloVerify = false
+		m.SessionID = bytes.Clone(m.SessionID)
+		m.Random = bytes.Clone(m.Random)
+		h.ch = m
 	case h.hrr:
 		// The second ClientHello answers the HelloRetryRequest; the offer is
 		// reported from the first, the new key shares are added.
@@ -461,7 +491,7 @@ func (h *handshake) fingerprintClientHello(m *dissect.ClientHello, err error) {
 	var p HelloPrint
 	if err == nil || !m.SSLv2 && fingerprint.Framed(m.Raw) {
 		p.JA3, p.JA3String = fingerprint.JA3(m)
-		p.JA4, p.JA4R = fingerprint.JA4(m, 't')
+		p.JA4, p.JA4R = fingerprint.JA4(m, ja4Letter(h.s.Protocol))
 	}
 	s := h.s
 	if h.clientHellos == 1 {
@@ -684,7 +714,9 @@ func (h *handshake) summarize() *Summary {
 		// CertificateRequest and Certificate are encrypted in TLS 1.3:
 		// ClientCertRequested/ClientCertSent stay unknown; the size-based
 		// guess goes in its own field.
-		s.ClientCertInferred = h.inference13()
+		if s.Protocol != "quic" { // QUIC has no records to measure
+			s.ClientCertInferred = h.inference13()
+		}
 		s.Resumed = ptr(h.sh.HasPreSharedKey)
 		if h.sh.HasPreSharedKey {
 			s.Resumption = ptr("psk")
@@ -765,3 +797,17 @@ func (h *handshake) summarize() *Summary {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// versionDTLS13 is DTLS 1.3's version number (RFC 9147).
+const versionDTLS13 = 0xfefc
+
+// ja4Letter is JA4's first character: the transport.
+func ja4Letter(protocol string) byte {
+	switch protocol {
+	case "dtls":
+		return 'd'
+	case "quic":
+		return 'q'
+	}
+	return 't'
+}

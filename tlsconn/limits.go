@@ -92,4 +92,6 @@ func (s *Stats) Add(o Stats) {
 	s.Warnings += o.Warnings
 	s.Oversized += o.Oversized
 	s.Failed += o.Failed
+	s.DTLSConnections += o.DTLSConnections
+	s.QUICConnections += o.QUICConnections
 }

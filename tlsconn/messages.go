@@ -107,7 +107,11 @@ func (c *conn) messageFields(r role, ev dissect.Event) msgview.Fields {
 	body := ev.Body
 	switch ev.HandshakeType {
 	case dissect.TypeClientHello:
-		m, err := dissect.ParseClientHello(body)
+		parse := dissect.ParseClientHello
+		if c.proto == "dtls" {
+			parse = dissect.ParseDTLSClientHello
+		}
+		m, err := parse(body)
 		return decoded(m, err, msgview.ClientHello)
 	case dissect.TypeServerHello:
 		m, err := dissect.ParseServerHello(body)

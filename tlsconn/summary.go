@@ -15,12 +15,23 @@ import (
 // are a public contract (README "JSON fields"). Fields that could not be
 // known are null or absent, never guessed.
 type Summary struct {
-	TS         time.Time `json:"ts"`
-	Client     string    `json:"client"`
-	Server     string    `json:"server"`
-	Transport  string    `json:"transport"`
-	Connection uint64    `json:"connection"`
-	Handshake  int       `json:"handshake"`
+	TS        time.Time `json:"ts"`
+	Client    string    `json:"client"`
+	Server    string    `json:"server"`
+	Transport string    `json:"transport"`
+	// Protocol is "dtls" or "quic" for handshakes over UDP; absent for
+	// TLS over TCP.
+	Protocol   string `json:"protocol,omitempty"`
+	Connection uint64 `json:"connection"`
+	Handshake  int    `json:"handshake"`
+
+	// QUIC only (names as in Zeek's quic.log): the version of the
+	// client's Initial packets, the Destination Connection ID of its first
+	// Initial, and each side's Source Connection ID, in hex.
+	QUICVersion       string `json:"quic_version,omitempty"`
+	ClientInitialDCID string `json:"client_initial_dcid,omitempty"`
+	ClientSCID        string `json:"client_scid,omitempty"`
+	ServerSCID        string `json:"server_scid,omitempty"`
 
 	UpgradedFrom string  `json:"upgraded_from,omitempty"`
 	SNI          *string `json:"sni"`

@@ -40,6 +40,9 @@ type Stats struct {
 	Warnings       int // warnings across all summaries
 	Oversized      int // handshake messages skipped for being larger than MaxMessage
 	Failed         int // connections whose dissection failed (recover.go)
+	// Over UDP (udp.go): flows found to carry DTLS or QUIC.
+	DTLSConnections int
+	QUICConnections int
 }
 
 // Tracker implements tcpstream.Handler. It calls Emit with each Summary as
@@ -127,6 +130,8 @@ type conn struct {
 	notes        []string
 	ts           time.Time // time of the segment being processed
 	failed       bool      // dissection failed (recover.go)
+	// proto is "dtls" or "quic" for a flow over UDP (udp.go), "" for TCP.
+	proto string
 }
 
 const maxPreamble = 512
@@ -382,6 +387,9 @@ func (c *conn) begin(ts time.Time) {
 		Connection: c.info.ID,
 		Handshake:  c.count,
 	}}
+	if c.proto != "" {
+		c.hs.s.Transport, c.hs.s.Protocol = "udp", c.proto
+	}
 	if c.count == 1 {
 		c.hs.s.UpgradedFrom = dissect.ClassifyPreamble(c.sides[c.dirOf(client)].preamble, c.sides[c.dirOf(server)].preamble)
 		if c.hs.s.UpgradedFrom == "" && len(c.sides[c.dirOf(client)].preamble) > 0 {

@@ -1,0 +1,107 @@
+package udpflow
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/tlsinspect/tlsinspect/tcpstream"
+)
+
+type recorder struct {
+	opened []Info
+	got    []string // "c" or "s" per datagram, then the close reason
+}
+
+type recv struct{ r *recorder }
+
+func (v recv) Datagram(fromClient bool, p []byte, ts time.Time) {
+	if fromClient {
+		v.r.got = append(v.r.got, "c")
+	} else {
+		v.r.got = append(v.r.got, "s")
+	}
+}
+
+func (v recv) Close(reason tcpstream.CloseReason, ts time.Time) {
+	v.r.got = append(v.r.got, reason.String())
+}
+
+func (r *recorder) OpenFlow(info Info) Receiver {
+	r.opened = append(r.opened, info)
+	return recv{r}
+}
+
+// dtlsHello is a minimal DTLS 1.2 ClientHello datagram.
+func dtlsHello() []byte {
+	body := []byte{
+		0xfe, 0xfd, // client_version
+	}
+	body = append(body, make([]byte, 32)...) // random
+	body = append(body, 0)                   // session_id
+	body = append(body, 0)                   // cookie
+	body = append(body, 0, 2, 0xc0, 0x2f)    // cipher suites
+	body = append(body, 1, 0)                // compression
+	n := len(body)
+	hs := []byte{1, 0, byte(n >> 8), byte(n), 0, 0, 0, 0, 0, 0, byte(n >> 8), byte(n)}
+	hs = append(hs, body...)
+	rec := []byte{22, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, byte(len(hs) >> 8), byte(len(hs))}
+	return append(rec, hs...)
+}
+
+var (
+	a = netip.MustParseAddrPort("10.0.0.1:5000")
+	b = netip.MustParseAddrPort("10.0.0.2:6000")
+	c = netip.MustParseAddrPort("10.0.0.3:7000")
+)
+
+func TestRolesByContent(t *testing.T) {
+	r := &recorder{}
+	tb := New(r, Config{})
+	t0 := time.Unix(1000, 0)
+	// The server's address sends first (a stray datagram), then the
+	// client's hello on a high port decides the roles.
+	tb.Datagram(t0, b, a, []byte("junk"))
+	tb.Datagram(t0, a, b, dtlsHello())
+	tb.Datagram(t0, b, a, []byte{22})
+	tb.FlushAll()
+	if len(r.opened) != 1 || r.opened[0].Client != a || r.opened[0].Server != b || r.opened[0].Protocol != DTLS {
+		t.Fatalf("opened %+v", r.opened)
+	}
+	if got := r.got; len(got) != 3 || got[0] != "c" || got[1] != "s" || got[2] != "end-of-input" {
+		t.Fatalf("got %v", got)
+	}
+	if s := tb.Stats(); s.Flows != 1 || s.DTLS != 1 || s.QUIC != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestIgnoredAfterProbe(t *testing.T) {
+	r := &recorder{}
+	tb := New(r, Config{Probe: 2})
+	t0 := time.Unix(1000, 0)
+	for range 5 {
+		tb.Datagram(t0, a, b, []byte("dns?"))
+	}
+	tb.Datagram(t0, a, b, dtlsHello()) // too late: the flow is judged
+	if len(r.opened) != 0 || tb.Stats().Ignored != 1 {
+		t.Fatalf("opened %v, stats %+v", r.opened, tb.Stats())
+	}
+}
+
+func TestIdleAndEviction(t *testing.T) {
+	r := &recorder{}
+	tb := New(r, Config{IdleTimeout: time.Second, MaxFlows: 2})
+	t0 := time.Unix(1000, 0)
+	tb.Datagram(t0, a, b, dtlsHello())
+	tb.Datagram(t0.Add(3*time.Second), a, c, dtlsHello()) // a-b idle
+	if len(r.got) < 2 || r.got[1] != "idle" {
+		t.Fatalf("got %v", r.got)
+	}
+	tb.Datagram(t0.Add(3*time.Second), b, c, []byte("x"))
+	tb.Datagram(t0.Add(3*time.Second), c, a, []byte("y")) // same flow as a-c
+	tb.Datagram(t0.Add(3*time.Second), b, a, []byte("z")) // third flow: evicts the oldest
+	if tb.Len() != 2 || tb.Stats().Evicted != 1 {
+		t.Fatalf("len %d, stats %+v", tb.Len(), tb.Stats())
+	}
+}
