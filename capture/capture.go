@@ -554,26 +554,30 @@ func (s *FileSource) checkNgPacketBlock(pos int64, off int, typ uint32, length i
 
 func (s *FileSource) nextPcapng() (Packet, error) {
 	ng := s.cr.ng
+	pos := s.pos()
 	if len(ng.events) > 0 { // the check is inlined; secrets is not
-		if err := s.secrets(false); err != nil {
+		if err := s.secrets(false, pos); err != nil {
 			return Packet{}, err
 		}
 	}
-	pos := s.pos()
 	if err := s.checkNgBlocks(pos); err != nil {
 		// Looking ahead may have found a damaged secrets block before
 		// the damage it reports.
-		if err := s.secrets(false); err != nil {
-			return Packet{}, err
+		var re *ReadError
+		if errors.As(err, &re) && re.Offset >= 0 {
+			if err := s.secrets(false, re.Offset); err != nil {
+				return Packet{}, err
+			}
 		}
 		return Packet{}, err
 	}
 	data, ci, err := s.ng.ZeroCopyReadPacketData()
 	// The packet was read, with the blocks before it: hand out the
 	// secrets among them, and report a damaged one rather than the packet
-	// or whatever pcapgo made of it.
+	// or whatever pcapgo made of it -- if the damaged block came before
+	// where pcapgo stopped.
 	if len(ng.events) > 0 {
-		if err := s.secrets(err == io.EOF); err != nil {
+		if err := s.secrets(err == io.EOF, s.pos()); err != nil {
 			return Packet{}, err
 		}
 	}
@@ -600,12 +604,15 @@ func (s *FileSource) nextPcapng() (Packet, error) {
 
 // secrets hands the Decryption Secrets Blocks found before the next packet
 // to OnSecrets (all of them at the end of the file), or returns the damage
-// found in one.
-func (s *FileSource) secrets(all bool) error {
+// found in one that starts before offset before. The observer sees blocks
+// ahead of the reader by however much was read into the buffer: damage
+// further on waits until the reader gets there, so that the first damage
+// in the file is the one reported, whatever pieces the file is read in.
+func (s *FileSource) secrets(all bool, before int64) error {
 	o := s.cr.ng
 	for len(o.events) > 0 {
 		e := o.events[0]
-		if !all && e.packets > s.n {
+		if !all && (e.packets > s.n || e.err != nil && e.offset >= before) {
 			return nil
 		}
 		o.events[0] = ngEvent{}
