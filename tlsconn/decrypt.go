@@ -134,10 +134,9 @@ func (d *decryption) openEarly(record []byte) ([]byte, uint8, error) {
 			return nil, 0, err
 		}
 		// The records before the ServerHello used the first sequence
-		// numbers; an empty record stands for each (TLS 1.3 AEAD state is
-		// the sequence number alone).
-		for range d.earlyBefore {
-			_ = early.Skip([]byte{dissect.RecordApplicationData, 3, 3, 0, 0})
+		// numbers.
+		if err := early.SkipUnseen(d.earlyBefore); err != nil {
+			return nil, 0, err
 		}
 		d.early = early
 	}

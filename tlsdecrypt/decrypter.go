@@ -293,6 +293,19 @@ func (d *Decrypter) Skip(record []byte) error {
 	return nil
 }
 
+// SkipUnseen steps over n records whose bytes are gone, for suites whose
+// only per-record state is the sequence number (every AEAD suite, and
+// TLS 1.1+ CBC): a TLS 1.3 observer that saw 0-RTT records before it knew
+// the suite uses it to keep the early secret's sequence numbers. TLS 1.0
+// CBC chains its IV through the record bytes and cannot skip unseen ones.
+func (d *Decrypter) SkipUnseen(n int) error {
+	if d.chainIV != nil {
+		return fmt.Errorf("%w: TLS 1.0 CBC needs each record to continue its IV chain", ErrRecord)
+	}
+	d.seq += uint64(n)
+	return nil
+}
+
 // xorNonce returns the 12-byte IV XOR the big-endian sequence number, left
 // padded with zeros (RFC 8446 §5.3, RFC 7905 §2).
 func (d *Decrypter) xorNonce() []byte {

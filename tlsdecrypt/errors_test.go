@@ -466,4 +466,20 @@ func TestSkip(t *testing.T) {
 	if _, typ, err := d.Open(fin); err != nil || typ != 22 {
 		t.Fatalf("record after Skip: type %d, %v", typ, err)
 	}
+	// Records never seen: the sequence number alone moves on.
+	s = newSealer13(t, 0x1301, secret)
+	s.seal13(23, []byte("early 1"), 0)
+	s.seal13(23, []byte("early 2"), 0)
+	eoed := s.seal13(22, []byte("\x05\x00\x00\x00"), 0)
+	d, _ = NewTLS13(0x1301, secret)
+	if err := d.SkipUnseen(2); err != nil {
+		t.Fatal(err)
+	}
+	if _, typ, err := d.Open(eoed); err != nil || typ != 22 {
+		t.Fatalf("record after SkipUnseen: type %d, %v", typ, err)
+	}
+	cbc10, _ := NewTLS12(VersionTLS10, 0x002F, bytes.Repeat([]byte{9}, 48), bytes.Repeat([]byte{8}, 32), bytes.Repeat([]byte{6}, 32), true)
+	if err := cbc10.SkipUnseen(1); !errors.Is(err, ErrRecord) {
+		t.Errorf("TLS 1.0 CBC SkipUnseen: %v, want ErrRecord", err)
+	}
 }
