@@ -245,22 +245,10 @@ if [[ ${1:-} == --inner ]]; then
 	exit 0
 fi
 
-# -------------------------------------------------------------------- PKI ---
-
-
 # -------------------------------------------------------------------- main ---
 
-if [[ $(id -u) != 0 ]]; then
-	echo "generate-dtls.sh: must run as root (network namespaces, tcpdump)" >&2
-	exit 1
-fi
-command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin:/usr/lib/go/bin
-for tool in go tcpdump openssl gnutls-cli gnutls-serv ip ss jq unshare timeout; do
-	command -v "$tool" >/dev/null || {
-		echo "generate-dtls.sh: missing $tool (apt-get install tcpdump openssl gnutls-bin iproute2 jq)" >&2
-		exit 1
-	}
-done
+require_root_and generate-dtls.sh "apt-get install tcpdump openssl gnutls-bin iproute2 jq" \
+	go tcpdump openssl gnutls-cli gnutls-serv ip ss jq unshare timeout
 
 WORK=$(mktemp -d /tmp/tlsinspect-dtls.XXXXXX)
 [[ -n ${KEEP_WORK:-} ]] || trap 'rm -rf "$WORK"' EXIT

@@ -851,23 +851,10 @@ if [[ ${1:-} == --inner ]]; then
 	exit 0
 fi
 
-# -------------------------------------------------------------------- PKI ---
-
-
 # -------------------------------------------------------------------- main ---
 
-if [[ $(id -u) != 0 ]]; then
-	echo "generate.sh: must run as root (network namespaces, tcpdump)" >&2
-	exit 1
-fi
-# sudo's secure_path usually lacks Go; look in the usual places.
-command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin:/usr/lib/go/bin
-for tool in go tcpdump tshark editcap capinfos openssl curl gnutls-cli gnutls-serv ethtool ip ss jq unshare timeout; do
-	command -v "$tool" >/dev/null || {
-		echo "generate.sh: missing $tool (apt-get install tcpdump tshark openssl curl gnutls-bin ethtool iproute2 jq)" >&2
-		exit 1
-	}
-done
+require_root_and generate.sh "apt-get install tcpdump tshark openssl curl gnutls-bin ethtool iproute2 jq" \
+	go tcpdump tshark editcap capinfos openssl curl gnutls-cli gnutls-serv ethtool ip ss jq unshare timeout
 
 WORK=$(mktemp -d /tmp/tlsinspect-pcaps.XXXXXX)
 [[ -n ${KEEP_WORK:-} ]] || trap 'rm -rf "$WORK"' EXIT

@@ -157,3 +157,22 @@ wait_udp() {
 	log "timeout waiting for udp port $1"
 	return 1
 }
+
+# require_root_and SCRIPT HINT TOOL...: stop unless run as root with every
+# TOOL installed; HINT says how to install them.
+require_root_and() {
+	local script=$1 hint=$2 tool
+	shift 2
+	if [[ $(id -u) != 0 ]]; then
+		echo "$script: must run as root (network namespaces, tcpdump)" >&2
+		exit 1
+	fi
+	# sudo's secure_path usually lacks Go; look in the usual places.
+	command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin:/usr/lib/go/bin
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || {
+			echo "$script: missing $tool ($hint)" >&2
+			exit 1
+		}
+	done
+}
