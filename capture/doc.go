@@ -35,6 +35,9 @@
 // loopback's duplicate outgoing copies done in the kernel; with the build
 // tag pcap through libpcap; elsewhere it returns ErrLiveUnsupported. Its
 // Next returns ErrNoPacket after about 100 ms without a packet, so the
-// caller can act on time passing on a quiet link. ListInterfaces lists
-// what can be captured on.
+// caller can act on time passing on a quiet link. On Linux, sources
+// opened with the same LiveConfig.FanoutGroup share an interface through
+// an AF_PACKET fanout group, each connection going whole to one of them,
+// so that several workers can analyse its traffic in parallel.
+// ListInterfaces lists what can be captured on.
 package capture

@@ -42,6 +42,9 @@ var (
 	ErrInterfaceDown = errors.New("interface is down")
 	// ErrLiveUnsupported: this build cannot capture live.
 	ErrLiveUnsupported = errors.New("live capture not supported by this build")
+	// ErrFanoutUnsupported: LiveConfig.FanoutGroup was set, but this build
+	// has no AF_PACKET source (libpcap builds, other systems).
+	ErrFanoutUnsupported = errors.New("fanout not supported by this build")
 )
 
 // LiveConfig selects an interface and how to capture on it.
@@ -69,6 +72,39 @@ type LiveConfig struct {
 	// least 1 ms); 0 means DefaultBlockTimeout. Only the Linux AF_PACKET
 	// source uses it.
 	BlockTimeout time.Duration
+	// FanoutGroup, when not 0, makes the source one of several that share
+	// the packets of the interface, each read by its own worker: its
+	// socket joins the AF_PACKET fanout group with this id in hash mode
+	// (PACKET_FANOUT_HASH), and the kernel hands each packet to one socket
+	// of the group, chosen by a hash of its addresses and ports that is
+	// the same in both directions, so that each TCP or UDP connection is
+	// seen whole by one source. IPv4 fragments are reassembled before
+	// hashing (PACKET_FANOUT_FLAG_DEFRAG), and the source receives the
+	// whole datagram; IPv6 fragments are not. The kernel picks the socket
+	// before running its filter, so all sources of a group must be opened
+	// with the same Interface and Filter, and best before the traffic of
+	// interest: when a source joins or leaves the group, connections in
+	// progress may move to another source. Group ids are shared by every
+	// process in the network namespace; FanoutGroupID picks one for this
+	// process. 0 means no fanout: the source sees every packet. Only the
+	// Linux AF_PACKET source has fanout; other builds fail with
+	// ErrFanoutUnsupported.
+	FanoutGroup uint16
+}
+
+// FanoutGroupID returns a fanout group id for the sources of this
+// process: its process id folded into 16 bits, never 0. A socket that
+// joins a group that another program made on the same interface in the
+// same mode silently takes a share of that program's packets; an id from
+// the process id keeps concurrent runs of this program apart, though it
+// cannot rule out every other program.
+func FanoutGroupID() uint16 {
+	pid := uint32(os.Getpid())
+	id := uint16(pid) ^ uint16(pid>>16)
+	if id == 0 {
+		id = 1 // 0 means no fanout
+	}
+	return id
 }
 
 // LiveStats are cumulative counters of a live source since it was opened.

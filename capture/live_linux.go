@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -41,7 +42,10 @@ const (
 const liveReadTimeout = 100 * time.Millisecond
 
 // LiveSource captures packets from a network interface through a
-// memory-mapped AF_PACKET (TPACKET_V3) socket.
+// memory-mapped AF_PACKET (TPACKET_V3) socket of its own. Sources opened
+// with the same LiveConfig.FanoutGroup share the interface's packets
+// instead, each connection going to one of them; each has its own socket
+// and ring, so each is read by its own goroutine.
 //
 // Next and Close must be called from one goroutine (the Data of a packet
 // points into the ring that Close unmaps); Stats may be called from
@@ -173,7 +177,55 @@ func (s *LiveSource) start(cfg LiveConfig, sk socket, prog []bpf.RawInstruction,
 	if err := s.tp.SetBPF(prog); err != nil {
 		return fmt.Errorf("capture on %q: attaching filter (%d instructions): %w", cfg.Interface, len(prog), err)
 	}
+	if cfg.FanoutGroup != 0 {
+		// Last: the group hands a packet to one member, and a member
+		// whose filter still rejects everything (or that is draining
+		// its ring) would lose it for all. Until the join the socket
+		// gets the packets of every connection; the few that arrive in
+		// between may be seen by another member too.
+		if err := joinFanout(s.tp, cfg.FanoutGroup); err != nil {
+			return fanoutError(cfg.Interface, cfg.FanoutGroup, err)
+		}
+	}
 	return nil
+}
+
+// fanoutMode is the fanout mode of LiveConfig.FanoutGroup: a symmetric
+// flow hash, computed on reassembled IPv4 datagrams.
+const fanoutMode = unix.PACKET_FANOUT_HASH | unix.PACKET_FANOUT_FLAG_DEFRAG
+
+// joinFanout makes the socket of tp a member of a fanout group. It does
+// not use gopacket's SetFanout, which passes the option as a Go int: 8
+// bytes on 64-bit systems, which kernels before 5.11 reject with EINVAL
+// (they take exactly a C int) and big-endian ones misread.
+func joinFanout(tp *afpacket.TPacket, group uint16) error {
+	fd, err := tpacketFD(tp)
+	if err != nil {
+		return err
+	}
+	opt := uint32(fanoutMode)<<16 | uint32(group)
+	return unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, int(int32(opt)))
+}
+
+// tpacketFD returns the socket of tp, which gopacket keeps in its
+// unexported field fd. TestTPacketFDField fails if a new gopacket
+// version changes that field.
+func tpacketFD(tp *afpacket.TPacket) (int, error) {
+	f := reflect.ValueOf(tp).Elem().FieldByName("fd")
+	if f.Kind() != reflect.Int {
+		return -1, errors.New("gopacket's afpacket.TPacket has no field fd: cannot reach its socket")
+	}
+	return int(f.Int()), nil
+}
+
+// fanoutError explains a failure to join a fanout group.
+func fanoutError(iface string, group uint16, err error) error {
+	if errors.Is(err, unix.EINVAL) {
+		// The kernel's only reason with a valid mode: the group
+		// exists for another interface, protocol or mode.
+		return fmt.Errorf("capture on %q: joining fanout group %d: %w (the group exists on another interface or in another mode, perhaps made by another program)", iface, group, err)
+	}
+	return fmt.Errorf("capture on %q: joining fanout group %d: %w", iface, group, err)
 }
 
 // discardUnfiltered reads and drops what reached the ring before the

@@ -14,6 +14,10 @@ type LiveSource struct{}
 
 // OpenLive fails: the pure-Go live capture uses Linux AF_PACKET sockets.
 func OpenLive(cfg LiveConfig) (*LiveSource, error) {
+	if cfg.FanoutGroup != 0 {
+		// libpcap, the other way to capture, has no fanout either.
+		return nil, fmt.Errorf("cannot capture on %q: %w: fanout needs the Linux AF_PACKET source", cfg.Interface, ErrFanoutUnsupported)
+	}
 	return nil, fmt.Errorf("cannot capture on %q: %w: live capture needs Linux, or a build with -tags pcap (libpcap, cgo)", cfg.Interface, ErrLiveUnsupported)
 }
 

@@ -51,6 +51,9 @@ func OpenLive(cfg LiveConfig) (*LiveSource, error) {
 		return nil, err
 	}
 	name := cfg.Interface
+	if cfg.FanoutGroup != 0 {
+		return nil, fmt.Errorf("capture on %q: %w: fanout needs the Linux AF_PACKET source (a build without the pcap tag)", name, ErrFanoutUnsupported)
+	}
 	if err := checkPcapInterface(name); err != nil {
 		return nil, err
 	}

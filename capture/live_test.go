@@ -78,3 +78,17 @@ func TestOpenLiveNoInterfaceName(t *testing.T) {
 		t.Errorf("error %q does not say that the interface is missing", err)
 	}
 }
+
+func TestFanoutGroupID(t *testing.T) {
+	id := FanoutGroupID()
+	if id == 0 {
+		t.Fatal("FanoutGroupID is 0, which means no fanout")
+	}
+	if again := FanoutGroupID(); again != id {
+		t.Errorf("FanoutGroupID changed from %d to %d", id, again)
+	}
+	pid := uint32(os.Getpid())
+	if want := uint16(pid) ^ uint16(pid>>16); want != 0 && id != want {
+		t.Errorf("FanoutGroupID = %d for process %d, want %d", id, pid, want)
+	}
+}
