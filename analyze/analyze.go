@@ -9,15 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/tlsinspect/tlsinspect/capture"
-	"github.com/tlsinspect/tlsinspect/findings"
-	"github.com/tlsinspect/tlsinspect/packet"
 	"github.com/tlsinspect/tlsinspect/pcapout"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
@@ -43,8 +40,29 @@ type Config struct {
 	// handshakes; see tlsconn.Config.Keys.
 	Keys tlsconn.Keys
 	// Panic, when set, is told of each connection whose dissection failed
-	// (a recovered panic, see tlsconn.Config.Panic).
+	// (a recovered panic, see tlsconn.Config.Panic). With several Workers
+	// it is called from their goroutines, one call at a time.
 	Panic func(connection uint64, value any, stack []byte)
+	// Workers is the number of goroutines that connections are spread
+	// over, by a hash of their addresses and ports, after the packets are
+	// read; 0 or 1 for one. It is one when Handshakes is set (the -w
+	// file follows connections in packet order). MaxFlows is shared out
+	// among them.
+	Workers int
+	// Share and Shares, when Shares > 1, say that this run reads source
+	// Share (0, 1, …) of Shares that split one capture between them (live
+	// capture with AF_PACKET fanout). Packets are then numbered Share+1,
+	// Share+1+Shares, … so that connection numbers, which are the numbers
+	// of their first packets, stay unique across the runs.
+	Share, Shares int
+}
+
+// number is the number of the nth packet of the source.
+func (cfg *Config) number(n int) uint64 {
+	if cfg.Shares > 1 {
+		return uint64(n-1)*uint64(cfg.Shares) + uint64(cfg.Share) + 1
+	}
+	return uint64(n)
 }
 
 // Counts are the figures of one run.
@@ -102,21 +120,22 @@ func Run(src Source, cfg Config, emit func(*tlsconn.Summary)) (Counts, error) {
 
 // RunContext is Run that also stops, cleanly, when ctx is done: connections
 // in progress are reported as they stand and the error is nil.
+//
+// With cfg.Workers above 1, connections are spread over that many
+// goroutines by flow hash, and the summaries are put back in the order one
+// goroutine gives: the output is the same whatever the number of workers.
 func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.Summary)) (Counts, error) {
+	if cfg.Workers > 1 && cfg.Handshakes == nil {
+		return runSharded(ctx, src, cfg, emit)
+	}
 	var c Counts
-	withFindings := func(s *tlsconn.Summary) {
-		s.Findings = findings.Check(s) // never nil
-		emit(s)
+	w := newWorker(&cfg, cfg.MaxFlows)
+	clock := newFlushClock(&cfg)
+	out := func() {
+		for _, e := range w.take() {
+			e.deliver(&cfg, emit)
+		}
 	}
-	tracker := tlsconn.NewTracker(tlsconn.Config{MaxMessage: cfg.MaxMessage, ScanLimit: cfg.ScanLimit, Messages: cfg.Messages, Keys: cfg.Keys, Panic: cfg.Panic}, withFindings)
-	var handler tcpstream.Handler = tracker
-	if cfg.Handshakes != nil {
-		handler = cfg.Handshakes.Handler(tracker)
-	}
-	asm := tcpstream.NewAssembler(handler, tcpstream.Config{MaxBufferedPerDir: cfg.MaxBuffer, IdleTimeout: cfg.IdleTimeout, MaxConnections: cfg.MaxFlows})
-	// UDP flows (DTLS, QUIC) share the TCP limits.
-	udp := udpflow.New(tracker, udpflow.Config{IdleTimeout: cfg.IdleTimeout, MaxFlows: cfg.MaxFlows})
-	dec := packet.NewDecoder()
 	done := ctx.Done()
 	var readErr error
 loop:
@@ -129,8 +148,8 @@ loop:
 		p, err := src.Next()
 		if errors.Is(err, capture.ErrNoPacket) {
 			// A quiet live link: time still passes for idle connections.
-			asm.FlushIdle(time.Now())
-			udp.FlushIdle(time.Now())
+			w.flush(cfg.number(c.Packets+1), time.Now())
+			out()
 			if cfg.Handshakes != nil {
 				cfg.Handshakes.Flush()
 			}
@@ -143,41 +162,21 @@ loop:
 			break
 		}
 		c.Packets++
+		frame := cfg.number(c.Packets)
+		if clock.due(p.Timestamp) {
+			w.flush(frame, p.Timestamp)
+		}
 		if cfg.Match != nil && !cfg.Match(p) {
 			c.Filtered++
+			out()
 			continue
 		}
-		seg, ok, err := dec.Decode(p)
-		if errors.Is(err, packet.ErrUnsupportedLinkType) {
-			if c.UnsupportedLinkTypes == nil {
-				c.UnsupportedLinkTypes = map[layers.LinkType]int{}
-			}
-			c.UnsupportedLinkTypes[p.LinkType]++
-		} else {
-			c.Decodable++
-		}
-		if err != nil {
-			c.DecodeErrors++
-			if cfg.DecodeError != nil {
-				cfg.DecodeError(err)
-			}
-			continue
-		}
-		if ok {
-			r := asm.Segment(seg.Timestamp, seg.Src, seg.Dst, seg.TCP)
-			if cfg.Handshakes != nil {
-				cfg.Handshakes.Packet(p, r)
-			}
-		} else if dg, ok := dec.Datagram(); ok {
-			udp.Datagram(dg.Timestamp, netip.AddrPortFrom(dg.Src, dg.SrcPort), netip.AddrPortFrom(dg.Dst, dg.DstPort), dg.Payload)
-		}
+		w.packet(frame, p)
+		out()
 	}
-	asm.FlushAll()
-	udp.FlushAll()
-	c.FragmentBytesDropped = dec.Stats().FragmentBytesDropped + dec.PendingFragmentBytes()
-	c.TCP = asm.Stats()
-	c.TLS = tracker.Stats()
-	c.UDP = udp.Stats()
+	w.end()
+	out()
+	w.counts(&c)
 	return c, readErr
 }
 

@@ -25,16 +25,23 @@ var cfg = analyze.Config{MaxMessage: 256 << 10, ScanLimit: tlsconn.DefaultScanLi
 
 // run analyzes a capture held in memory.
 func run(tb testing.TB, capBytes []byte, emit func(*tlsconn.Summary)) analyze.Counts {
+	return runWorkers(tb, capBytes, 1, emit)
+}
+
+// runWorkers is run with connections spread over that many workers.
+func runWorkers(tb testing.TB, capBytes []byte, workers int, emit func(*tlsconn.Summary)) analyze.Counts {
 	tb.Helper()
 	src, err := capture.NewFileSource("capture", bytes.NewReader(capBytes))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c, err := analyze.Run(src, cfg, emit)
+	c := cfg
+	c.Workers = workers
+	counts, err := analyze.Run(src, c, emit)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return c
+	return counts
 }
 
 func TestCaptures(t *testing.T) {
@@ -177,13 +184,21 @@ func handshakeCapture(b *testing.B) ([]byte, *capgen.Manifest) {
 	})
 }
 
+// benchPipeline runs the capture with 1 and 2 workers (workers=2 against
+// workers=1 is the speed-up of sharding on this machine).
 func benchPipeline(b *testing.B, capBytes []byte, m *capgen.Manifest) {
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) { benchWorkers(b, capBytes, m, n) })
+	}
+}
+
+func benchWorkers(b *testing.B, capBytes []byte, m *capgen.Manifest, workers int) {
 	b.SetBytes(int64(len(capBytes)))
 	b.ReportAllocs()
 	var c analyze.Counts
 	b.ResetTimer()
 	for b.Loop() {
-		c = run(b, capBytes, func(*tlsconn.Summary) {})
+		c = runWorkers(b, capBytes, workers, func(*tlsconn.Summary) {})
 	}
 	if c.TLS.Established != len(m.Conns) {
 		b.Fatalf("%d handshakes established, want %d", c.TLS.Established, len(m.Conns))

@@ -109,6 +109,7 @@ type Assembler struct {
 	lastFlush  int64
 	flushEvery int64
 	nextID     uint64
+	frame      uint64 // NumberPacket
 	free       []*state
 	stats      Stats
 }
@@ -116,18 +117,20 @@ type Assembler struct {
 // NewAssembler returns an Assembler that opens connections through h.
 func NewAssembler(h Handler, cfg Config) *Assembler {
 	cfg = cfg.withDefaults()
-	// Flush often enough for the shorter of the two expiries.
-	every := int64(min(cfg.IdleTimeout, closedLinger) / 8)
-	if every <= 0 {
-		every = 1
-	}
 	return &Assembler{
 		handler:    h,
 		cfg:        cfg,
 		conns:      make(map[connKey]*conn),
-		flushEvery: every,
+		flushEvery: int64(cfg.FlushInterval()),
 	}
 }
+
+// NumberPacket gives the number of the packet whose segment is passed next
+// to Segment (its frame number in the capture). A connection opened by that
+// segment takes it as its ConnInfo.ID, which then names the connection
+// whatever else is in the capture and however connections are spread over
+// Assemblers. Without it, IDs count 1, 2, 3… in order of first packet.
+func (a *Assembler) NumberPacket(n uint64) { a.frame = n }
 
 // Stats returns the current counters.
 func (a *Assembler) Stats() Stats { return a.stats }
@@ -153,7 +156,7 @@ func (a *Assembler) Segment(ts time.Time, src, dst netip.Addr, tcp *layers.TCP) 
 	}
 	a.stats.Packets++
 	t := a.rel(ts)
-	if t-a.lastFlush >= a.flushEvery {
+	if !a.cfg.ExternalFlush && t-a.lastFlush >= a.flushEvery {
 		a.lastFlush = t
 		a.flushIdle(t)
 	}
@@ -216,6 +219,10 @@ func (a *Assembler) open(key connKey, srcIsA bool, s, d Endpoint, ts time.Time, 
 		client, server, clientIsA = d, s, !srcIsA
 	}
 	a.nextID++
+	id := a.nextID
+	if a.frame != 0 {
+		id = a.frame
+	}
 	a.stats.Connections++
 	if !tcp.SYN {
 		a.stats.MidConnection++
@@ -229,7 +236,7 @@ func (a *Assembler) open(key connKey, srcIsA bool, s, d Endpoint, ts time.Time, 
 		c.flags |= fHasISN
 	}
 	a.conns[key] = c
-	r := a.handler.Open(ConnInfo{ID: a.nextID, Client: client, Server: server, SawSYN: tcp.SYN, Start: ts})
+	r := a.handler.Open(ConnInfo{ID: id, Client: client, Server: server, SawSYN: tcp.SYN, Start: ts})
 	if r == nil {
 		c.flags |= fClosed
 		a.closed.push(c)

@@ -47,7 +47,7 @@ func (d Dir) String() string {
 
 // ConnInfo describes a connection when it is opened.
 type ConnInfo struct {
-	ID             uint64 // 1, 2, 3… in order of first packet
+	ID             uint64 // the number of its first packet (Assembler.NumberPacket), else 1, 2, 3… in order of first packet
 	Client, Server Endpoint
 	// SawSYN is true when the roles come from the handshake (the first
 	// packet was a SYN or a SYN-ACK). When false they are guessed: the first
@@ -124,6 +124,19 @@ type Config struct {
 	// IdleTimeout closes connections and expires tombstones with no packet
 	// for this long, in packet time (default 2m).
 	IdleTimeout time.Duration
+	// ExternalFlush stops Segment from flushing idle connections as packet
+	// time advances: the caller calls FlushIdle every FlushInterval itself.
+	// analyze does, so that connections sharded across several Assemblers
+	// expire at the same packets as they would in one.
+	ExternalFlush bool
+}
+
+// FlushInterval is how often, in packet time, idle connections are looked
+// for: often enough for the shorter of the idle timeout and the time a
+// closed connection is remembered.
+func (c Config) FlushInterval() time.Duration {
+	c = c.withDefaults()
+	return max(min(c.IdleTimeout, closedLinger)/8, 1)
 }
 
 // Defaults for zero Config fields.

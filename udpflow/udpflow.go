@@ -52,11 +52,15 @@ type Config struct {
 	IdleTimeout time.Duration // DefaultIdleTimeout when zero
 	MaxFlows    int           // DefaultMaxFlows when zero
 	Probe       int           // DefaultProbe when zero
+	// ExternalExpiry stops Datagram from closing idle flows as packet time
+	// advances: the caller calls FlushIdle itself (see
+	// tcpstream.Config.ExternalFlush).
+	ExternalExpiry bool
 }
 
 // Info describes a flow found to carry DTLS or QUIC.
 type Info struct {
-	ID             uint64 // 1, 2, 3… in order of recognition
+	ID             uint64 // the number of the client hello's packet (Table.NumberPacket), else 1, 2, 3… in order of recognition
 	Client, Server netip.AddrPort
 	Protocol       Protocol
 	Start          time.Time // time of the first client hello
@@ -117,8 +121,14 @@ type Table struct {
 	flows map[key]*flow
 	lru   list.List // front: most recently seen
 	ids   uint64
+	frame uint64 // NumberPacket
 	stats Stats
 }
+
+// NumberPacket gives the number of the packet whose datagram is passed next
+// to Datagram; a flow recognised in it takes it as its Info.ID (see
+// tcpstream.Assembler.NumberPacket).
+func (t *Table) NumberPacket(n uint64) { t.frame = n }
 
 // New returns a Table handing recognised flows to h.
 func New(h Handler, cfg Config) *Table {
@@ -150,7 +160,9 @@ func keyOf(src, dst netip.AddrPort) key {
 // Datagram takes one UDP datagram from src to dst.
 func (t *Table) Datagram(ts time.Time, src, dst netip.AddrPort, payload []byte) {
 	t.stats.Datagrams++
-	t.expire(ts)
+	if !t.cfg.ExternalExpiry {
+		t.expire(ts)
+	}
 	k := keyOf(src, dst)
 	f := t.flows[k]
 	if f == nil {
@@ -192,8 +204,12 @@ func (t *Table) Datagram(ts time.Time, src, dst netip.AddrPort, payload []byte) 
 		t.stats.DTLS++
 	}
 	t.ids++
+	id := t.ids
+	if t.frame != 0 {
+		id = t.frame
+	}
 	f.client = src
-	f.recv = t.h.OpenFlow(Info{ID: t.ids, Client: src, Server: dst, Protocol: p, Start: ts})
+	f.recv = t.h.OpenFlow(Info{ID: id, Client: src, Server: dst, Protocol: p, Start: ts})
 	f.recv.Datagram(true, payload, ts)
 }
 

@@ -181,6 +181,16 @@ func fileJobs(o options) int {
 	return min(jobs, len(o.read))
 }
 
+// workers is how many goroutines follow the connections of one input read
+// while jobs inputs are read at once: --workers, or the CPUs shared among
+// the jobs.
+func workers(o options, jobs int) int {
+	if o.workers > 0 {
+		return o.workers
+	}
+	return max(1, runtime.GOMAXPROCS(0)/jobs)
+}
+
 // runFiles reads every -r file and returns the exit status and the
 // statistics line.
 func runFiles(ctx context.Context, o options, flt *filter, cfg analyze.Config, keys *keylog.Log, stdin io.Reader, prog *progress, emit func(*tlsconn.Summary), stderr io.Writer) (int, string) {
@@ -193,7 +203,9 @@ func runFiles(ctx context.Context, o options, flt *filter, cfg analyze.Config, k
 		}
 		cfg.Match = flt.match
 	}
-	if jobs := fileJobs(o); jobs > 1 {
+	jobs := fileJobs(o)
+	cfg.Workers = workers(o, jobs)
+	if jobs > 1 {
 		total, status = readConcurrently(ctx, o, flt, cfg, keys, stdin, prog, jobs, emit, stderr)
 	} else {
 		k := &fileKeys{log: keys, owned: true}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -174,6 +175,18 @@ func TestHostileCaptures(t *testing.T) {
 					continue
 				}
 				checkJSONFields(t, lines[j], want)
+			}
+			// The same, byte for byte, whatever the number of workers;
+			// but --max-flows is shared out among them, so what it
+			// evicts differs.
+			if slices.Contains(tt.args, "--max-flows") {
+				return
+			}
+			for _, n := range []string{"1", "3"} {
+				o, e, c := runCmd(append([]string{"-T", "json", "-r", path, "--workers", n}, tt.args...)...)
+				if o != out || e != stderr || c != code {
+					t.Errorf("--workers %s: exit %d, output\n%s\nstderr %s\ndiffer from the default's", n, c, o, e)
+				}
 			}
 		})
 	}

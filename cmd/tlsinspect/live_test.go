@@ -493,3 +493,85 @@ func TestListInterfaces(t *testing.T) {
 		t.Errorf("-D output:\n%s", out)
 	}
 }
+
+// TestLiveWorkers captures with three workers, each reading its own socket
+// of an AF_PACKET fanout group: 30 concurrent connections are each
+// reported once, whole, with distinct connection numbers, and the
+// statistics count every one of them.
+func TestLiveWorkers(t *testing.T) {
+	needRoot(t)
+	pki, err := testpki.New(t.TempDir(), net.ParseIP("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	r := startLive(t, nil, "-i", "lo", "-T", "json", "--workers", "3", "tcp port "+port)
+
+	const n = 30
+	scfg, ccfg := pki.ServerConfig(true), pki.ClientConfig(true)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				tc := tls.Server(c, scfg)
+				if tc.Handshake() == nil {
+					io.Copy(tc, io.LimitReader(tc, 5))
+				}
+			}()
+		}
+	}()
+	var wg sync.WaitGroup
+	clients := make(chan string, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := tls.Dial("tcp", ln.Addr().String(), ccfg)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			clients <- c.LocalAddr().String()
+			c.Write([]byte("hello"))
+			io.ReadFull(c, make([]byte, 5))
+			c.Close()
+		}()
+	}
+	wg.Wait()
+	close(clients)
+	time.Sleep(300 * time.Millisecond) // the last packets through the rings
+	r.cmd.Process.Signal(os.Interrupt)
+	if code := r.wait(t, 15*time.Second); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, r.stderr.String())
+	}
+	byClient := map[string]map[string]any{}
+	ids := map[float64]bool{}
+	for _, o := range jsonLines(t, r.stdout.String()) {
+		if byClient[o["client"].(string)] != nil {
+			t.Errorf("%s reported twice", o["client"])
+		}
+		byClient[o["client"].(string)] = o
+		ids[o["connection"].(float64)] = true
+	}
+	for c := range clients {
+		checkLive(t, byClient[c], map[string]any{"version": "TLS 1.3", "client_cert_requested": nil, "established": true})
+	}
+	if len(byClient) != n || len(ids) != n {
+		t.Errorf("%d connections reported with %d numbers, want %d", len(byClient), len(ids), n)
+	}
+	stats := r.stderr.String()
+	for _, want := range []string{fmt.Sprintf("%d TLS connections, %d handshakes (%d completed)", n, n, n), "(3 capture sockets in a fanout group)"} {
+		if !strings.Contains(stats, want) {
+			t.Errorf("statistics lack %q:\n%s", want, stats)
+		}
+	}
+}

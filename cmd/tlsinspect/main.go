@@ -54,6 +54,7 @@ type options struct {
 	output       string
 	outputRot    rotation
 	jobs         int
+	workers      int
 	noProgress   bool
 	format       string
 	zeekJSON     bool
@@ -113,6 +114,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.IntVar(&o.maxFlows, "max-flows", tcpstream.DefaultMaxConnections, "track at most `N` TCP connections at once; beyond it the least recently active is evicted, reported and counted")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "forget a connection idle this long in packet time")
 	fs.IntVarP(&o.jobs, "jobs", "j", 0, "read up to `N` -r files at once (default 0: as many as CPUs); the output is the same as reading them one by one")
+	fs.IntVar(&o.workers, "workers", 0, "follow connections in `N` goroutines, spread by a hash of their addresses and ports (default 0: as many as CPUs, shared among --jobs files); the output is the same whatever N")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "do not show the progress of reading files on standard error (shown only when it is a terminal)")
 	fs.Var(&o.color, "color", "colour the table: auto (when standard output is a terminal and NO_COLOR is not set), always or never")
 	fs.BoolVar(&o.summary, "summary", false, "print counts (by version, cipher suite, SNI, fingerprint, finding, outcome, client certificate) instead of one row per connection")
@@ -181,6 +183,8 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 		return usageError(stderr, "-Z %s: not running as root, so there is no privilege to give up; run without -Z (see the README for capturing without root)", o.dropUser)
 	case o.jobs < 0:
 		return usageError(stderr, "--jobs must not be negative (0: as many as CPUs)")
+	case o.workers < 0:
+		return usageError(stderr, "--workers must not be negative (0: as many as CPUs)")
 	case fs.Changed("jobs") && o.iface != "":
 		return usageError(stderr, "--jobs is for -r files")
 	case o.outputRot.set() && o.summary:
@@ -243,6 +247,12 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 	var writeErr error
 	reported := 0
 	emit := func(s *tlsconn.Summary) {
+		if o.count > 0 && reported >= o.count {
+			// Connections in progress when the count was reached (and,
+			// with several workers, those found in packets already read
+			// beyond it) are not reported: -c N gives N.
+			return
+		}
 		if writeErr == nil {
 			writeErr = out.Write(s)
 		}

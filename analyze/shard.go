@@ -1,0 +1,287 @@
+package analyze
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlsinspect/tlsinspect/capture"
+	"github.com/tlsinspect/tlsinspect/packet"
+	"github.com/tlsinspect/tlsinspect/tcpstream"
+	"github.com/tlsinspect/tlsinspect/tlsconn"
+)
+
+// Sharding. The calling goroutine reads packets and hands each to the
+// worker its flow hashes to, in rounds of a few thousand packets; every
+// worker gets every round (perhaps empty), and a merging goroutine takes
+// round after round from all of them and reports what they found in input
+// order (orderKey). Decoding happens in the workers, except for the few
+// packets packet.FlowHash does not read (IP fragments, tunnels…), which the
+// reader decodes so that fragments are put together before their flow is
+// known.
+const (
+	roundPackets = 1024    // per worker
+	roundBytes   = 1 << 20 // per worker
+	roundsQueued = 4       // per worker, between reader, worker and merger
+	chunkSize    = 256 << 10
+)
+
+type itemKind uint8
+
+const (
+	itemPacket   itemKind = iota // p, decoded by the worker
+	itemSegment                  // seg, decoded by the reader
+	itemDatagram                 // dg, decoded by the reader
+	itemFlush                    // idle connections are flushed at p.Timestamp
+	itemEnd                      // the end of the input
+)
+
+type item struct {
+	kind itemKind
+	n    uint64 // packet number
+	p    capture.Packet
+	seg  *packet.Segment  // itemSegment
+	dg   *packet.Datagram // itemDatagram
+}
+
+// batch is one worker's share of a round. The packets' bytes are copied
+// into chunks that are kept for the next round the batch is used for.
+type batch struct {
+	items  []item
+	chunks [][]byte
+	cur    int // chunks[cur] is being filled
+	bytes  int
+}
+
+func (b *batch) reset() {
+	clear(b.items) // drop references to what the items pointed to
+	b.items = b.items[:0]
+	for i := range b.chunks {
+		b.chunks[i] = b.chunks[i][:0]
+	}
+	b.cur, b.bytes = 0, 0
+}
+
+// copyBytes returns a copy of p that lives as long as the round.
+func (b *batch) copyBytes(p []byte) []byte {
+	b.bytes += len(p)
+	if len(p) > chunkSize/4 {
+		return append([]byte(nil), p...)
+	}
+	for {
+		if b.cur == len(b.chunks) {
+			b.chunks = append(b.chunks, make([]byte, 0, chunkSize))
+		}
+		c := b.chunks[b.cur]
+		if len(c)+len(p) <= cap(c) {
+			b.chunks[b.cur] = append(c, p...)
+			return b.chunks[b.cur][len(c) : len(c)+len(p) : len(c)+len(p)]
+		}
+		b.cur++
+	}
+}
+
+func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.Summary)) (Counts, error) {
+	nw := cfg.Workers
+	if cfg.Panic != nil {
+		var mu sync.Mutex
+		report := cfg.Panic
+		cfg.Panic = func(connection uint64, value any, stack []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			report(connection, value, stack)
+		}
+	}
+	maxFlows := cfg.MaxFlows
+	if maxFlows <= 0 {
+		maxFlows = tcpstream.DefaultMaxConnections
+	}
+	maxFlows = (maxFlows + nw - 1) / nw
+
+	workers := make([]*worker, nw)
+	in := make([]chan *batch, nw)
+	outs := make([]chan []emission, nw)
+	readerOut := make(chan []emission, roundsQueued)
+	free := make(chan *batch, nw*(roundsQueued+2))
+	var wg sync.WaitGroup
+	for i := range nw {
+		w := newWorker(&cfg, maxFlows)
+		workers[i] = w
+		in[i] = make(chan *batch, roundsQueued)
+		outs[i] = make(chan []emission, roundsQueued)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range in[i] {
+				w.round(b)
+				outs[i] <- w.take()
+				b.reset()
+				select {
+				case free <- b:
+				default:
+				}
+			}
+		}()
+	}
+	merged := make(chan struct{})
+	go func() {
+		defer close(merged)
+		var all []emission
+		for r := range readerOut {
+			all = append(all[:0], r...)
+			for i := range nw {
+				all = append(all, <-outs[i]...)
+			}
+			sortEmissions(all)
+			for i := range all {
+				all[i].deliver(&cfg, emit)
+				all[i] = emission{}
+			}
+		}
+	}()
+
+	var c Counts
+	dec := packet.NewDecoder() // for what packet.FlowHash does not read
+	clock := newFlushClock(&cfg)
+	newBatch := func() *batch {
+		select {
+		case b := <-free:
+			return b
+		default:
+			return &batch{}
+		}
+	}
+	cur := make([]*batch, nw)
+	for i := range cur {
+		cur[i] = newBatch()
+	}
+	var readerEmissions []emission
+	queued := 0
+	full := false
+	send := func() {
+		readerOut <- readerEmissions
+		readerEmissions = nil
+		for i := range nw {
+			in[i] <- cur[i]
+			cur[i] = newBatch()
+		}
+		queued, full = 0, false
+	}
+	toAll := func(it item) {
+		for _, b := range cur {
+			b.items = append(b.items, it)
+		}
+	}
+	add := func(h uint64, it item) {
+		b := cur[h%uint64(nw)]
+		b.items = append(b.items, it)
+		if b.bytes >= roundBytes {
+			full = true
+		}
+	}
+
+	done := ctx.Done()
+	var readErr error
+loop:
+	for {
+		select {
+		case <-done:
+			break loop
+		default:
+		}
+		p, err := src.Next()
+		if errors.Is(err, capture.ErrNoPacket) {
+			// A quiet live link: time passes for idle connections, and
+			// what was read is reported without waiting for more.
+			toAll(item{kind: itemFlush, n: cfg.number(c.Packets + 1), p: capture.Packet{Timestamp: time.Now()}})
+			send()
+			continue
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				readErr = err
+			}
+			break
+		}
+		c.Packets++
+		n := cfg.number(c.Packets)
+		if clock.due(p.Timestamp) {
+			toAll(item{kind: itemFlush, n: n, p: capture.Packet{Timestamp: p.Timestamp}})
+		}
+		if cfg.Match != nil && !cfg.Match(p) {
+			c.Filtered++
+			continue
+		}
+		if h, ok := packet.FlowHash(p.LinkType, p.Data); ok {
+			b := cur[h%uint64(nw)]
+			p.Data = b.copyBytes(p.Data)
+			add(h, item{kind: itemPacket, n: n, p: p})
+		} else {
+			readerEmissions = readerDecode(dec, &c, n, p, readerEmissions, add)
+		}
+		queued++
+		if full || queued >= roundPackets*nw {
+			send()
+		}
+	}
+	toAll(item{kind: itemEnd})
+	send()
+	close(readerOut)
+	for i := range nw {
+		close(in[i])
+	}
+	<-merged
+	wg.Wait()
+	c.FragmentBytesDropped = dec.Stats().FragmentBytesDropped + dec.PendingFragmentBytes()
+	for _, w := range workers {
+		w.counts(&c)
+	}
+	return c, readErr
+}
+
+// readerDecode decodes packet n, one packet.FlowHash does not read, and
+// gives its segment or datagram (copied) to add with its flow hash.
+func readerDecode(dec *packet.Decoder, c *Counts, n uint64, p capture.Packet, es []emission, add func(uint64, item)) []emission {
+	seg, ok, err := dec.Decode(p)
+	if !countDecode(c, p, err) {
+		return append(es, emission{key: orderKey(n, false), err: err})
+	}
+	if ok {
+		tcp := *seg.TCP
+		// Only the header fields and the payload are read downstream; the
+		// rest points into the decoder's memory.
+		tcp.Contents, tcp.Options, tcp.Padding = nil, nil, nil
+		tcp.Payload = append([]byte(nil), tcp.Payload...)
+		seg.TCP = &tcp
+		add(packet.EndpointsHash(layers.IPProtocolTCP, seg.Src, seg.Dst, uint16(tcp.SrcPort), uint16(tcp.DstPort)), item{kind: itemSegment, n: n, seg: &seg})
+		return es
+	}
+	if dg, ok := dec.Datagram(); ok {
+		dg.Payload = append([]byte(nil), dg.Payload...)
+		add(packet.EndpointsHash(layers.IPProtocolUDP, dg.Src, dg.Dst, dg.SrcPort, dg.DstPort), item{kind: itemDatagram, n: n, dg: &dg})
+	}
+	return es
+}
+
+// round processes one batch.
+func (w *worker) round(b *batch) {
+	for i := range b.items {
+		it := &b.items[i]
+		switch it.kind {
+		case itemPacket:
+			w.packet(it.n, it.p)
+		case itemSegment:
+			w.segment(it.n, it.seg)
+		case itemDatagram:
+			w.datagram(it.n, *it.dg)
+		case itemFlush:
+			w.flush(it.n, it.p.Timestamp)
+		case itemEnd:
+			w.end()
+		}
+	}
+}
