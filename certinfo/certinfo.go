@@ -11,6 +11,9 @@ import (
 
 // Certificate is what tlsinspect reports about one certificate. JSON names
 // are a public contract.
+//
+// A Certificate returned by Cache.Parse is shared by every caller that
+// parsed the same DER: treat it, and its slices, as read-only.
 type Certificate struct {
 	Subject            string    `json:"subject"` // RFC 4514 order, see package doc
 	Issuer             string    `json:"issuer"`
@@ -39,7 +42,12 @@ type Certificate struct {
 // and Length are always set. When crypto/x509 rejects der, the fields the
 // cryptobyte fallback could read are filled in and ParseError is set.
 func Parse(der []byte) *Certificate {
-	s256 := sha256.Sum256(der)
+	return parse(der, sha256.Sum256(der))
+}
+
+// parse is Parse with the SHA-256 of der already computed (Cache.Parse
+// needs it for its key).
+func parse(der []byte, s256 [sha256.Size]byte) *Certificate {
 	s1 := sha1.Sum(der)
 	c := &Certificate{
 		SHA256: hex.EncodeToString(s256[:]),

@@ -1,11 +1,17 @@
 package tcpstream
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"net/netip"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/tlsinspect/tlsinspect/capture"
+	"github.com/tlsinspect/tlsinspect/packet"
 )
 
 // benchRecv wants limit bytes per direction (0: everything).
@@ -104,4 +110,169 @@ func BenchmarkManyConnections(b *testing.B) {
 	st := a.Stats()
 	b.ReportMetric(float64(st.MaxActive), "max-active")
 	b.ReportMetric(float64(st.Tombstones), "tombstones")
+}
+
+// capSeg is a TCP segment read from a capture, kept for replay.
+type capSeg struct {
+	ts       time.Time
+	src, dst netip.Addr
+	tcp      layers.TCP
+}
+
+// captureSegments returns the TCP segments of a capture in testdata/pcaps.
+func captureSegments(tb testing.TB, name string) []capSeg {
+	tb.Helper()
+	src, err := capture.OpenFile(filepath.Join("..", "testdata", "pcaps", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	dec := packet.NewDecoder()
+	var segs []capSeg
+	for {
+		p, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		seg, ok, err := dec.Decode(p)
+		if !ok || err != nil {
+			continue
+		}
+		s := capSeg{ts: seg.Timestamp, src: seg.Src, dst: seg.Dst, tcp: *seg.TCP}
+		s.tcp.Contents, s.tcp.Options, s.tcp.Padding = nil, nil, nil
+		s.tcp.Payload = bytes.Clone(seg.TCP.Payload)
+		segs = append(segs, s)
+	}
+	if len(segs) == 0 {
+		tb.Fatalf("%s: no TCP segment", name)
+	}
+	return segs
+}
+
+// fanOut copies the segments of a capture's connections n times, each copy
+// with its own client address (10.x.y.z): n×conns distinct 4-tuples with
+// the real segments (sequence numbers, flags, payloads, timing).
+func fanOut(segs []capSeg, serverPort layers.TCPPort, n int) []capSeg {
+	out := make([]capSeg, 0, n*len(segs))
+	for i := range n {
+		client := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		for _, s := range segs {
+			if s.tcp.SrcPort == serverPort {
+				s.dst = client
+			} else {
+				s.src = client
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// tombRecv wants every byte, or none (Wants false from the start: what
+// tlsconn says once a handshake is over).
+type tombRecv struct{ want bool }
+
+func (r tombRecv) Data(Dir, []byte, time.Time)  {}
+func (r tombRecv) Gap(Dir, int, time.Time)      {}
+func (r tombRecv) Note(Dir, string)             {}
+func (r tombRecv) Wants(Dir) bool               { return r.want }
+func (r tombRecv) Close(CloseReason, time.Time) {}
+
+type tombHandler struct{ ignore, want bool }
+
+func (h tombHandler) Open(ConnInfo) Receiver {
+	if h.ignore {
+		return nil
+	}
+	return tombRecv{h.want}
+}
+
+// tombstoneCases are the ways a connection's later packets reach a
+// tombstone: it was ignored (the Handler returned nil: not TLS), it is
+// finished (closed by FIN both ways or, in this capture, an RST), or its Receiver wants no more bytes (the
+// handshake is over) while its FINs are still awaited.
+var tombstoneCases = []struct {
+	name    string
+	handler tombHandler
+	skipFIN bool // replay without FIN and RST segments (they would close it)
+}{
+	{"ignored", tombHandler{ignore: true}, false},
+	{"finished", tombHandler{want: true}, false},
+	{"unwanted", tombHandler{want: false}, true},
+}
+
+// tombstoneSetup runs the segments of 1,000 copies of real connections (a
+// Go TLS 1.2 capture: one connection, 18 segments, ended by an RST)
+// through an Assembler once, and returns it with the segments to replay:
+// each replayed segment hits a tombstone.
+func tombstoneSetup(tb testing.TB, h tombHandler, skipFIN bool) (*Assembler, []capSeg) {
+	segs := captureSegments(tb, "tls12-ecdhe-go.pcap")
+	all := fanOut(segs, segs[0].tcp.DstPort, 1000) // segs[0] is a SYN
+	if !segs[0].tcp.SYN || segs[0].tcp.ACK {
+		tb.Fatal("the capture does not start with a SYN")
+	}
+	a := NewAssembler(h, Config{})
+	for i := range all {
+		s := &all[i]
+		a.Segment(s.ts, s.src, s.dst, &s.tcp)
+	}
+	replay := all[:0:0]
+	for _, s := range all {
+		if !skipFIN || !s.tcp.FIN && !s.tcp.RST {
+			replay = append(replay, s)
+		}
+	}
+	st := a.Stats()
+	if st.Active != 0 || st.Tombstones != int(st.Connections) || st.Connections < 1000 {
+		tb.Fatalf("after setup: %d active, %d tombstones of %d connections", st.Active, st.Tombstones, st.Connections)
+	}
+	return a, replay
+}
+
+// BenchmarkTombstone is the fast path: one packet of a connection that is
+// no longer followed costs one map lookup keyed by the 4-tuple (and the
+// activity list's move to front). It must not allocate.
+func BenchmarkTombstone(b *testing.B) {
+	for _, tc := range tombstoneCases {
+		b.Run(tc.name, func(b *testing.B) {
+			a, replay := tombstoneSetup(b, tc.handler, tc.skipFIN)
+			before := a.Stats()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				s := &replay[i]
+				a.Segment(s.ts, s.src, s.dst, &s.tcp)
+				if i++; i == len(replay) {
+					i = 0
+				}
+			}
+			st := a.Stats()
+			if st.Connections != before.Connections || st.TombstoneHits-before.TombstoneHits != st.Packets-before.Packets {
+				b.Fatalf("replayed packets did not all hit tombstones: %+v", st)
+			}
+		})
+	}
+}
+
+// TestTombstoneNoAlloc guards BenchmarkTombstone's 0 allocs/op.
+func TestTombstoneNoAlloc(t *testing.T) {
+	for _, tc := range tombstoneCases {
+		a, replay := tombstoneSetup(t, tc.handler, tc.skipFIN)
+		before := a.Stats()
+		i := 0
+		allocs := testing.AllocsPerRun(len(replay), func() {
+			s := &replay[i%len(replay)]
+			a.Segment(s.ts, s.src, s.dst, &s.tcp)
+			i++
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per tombstone packet", tc.name, allocs)
+		}
+		if st := a.Stats(); st.Connections != before.Connections {
+			t.Errorf("%s: replay opened %d connections", tc.name, st.Connections-before.Connections)
+		}
+	}
 }

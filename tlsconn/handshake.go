@@ -432,7 +432,7 @@ func (c *conn) certificate(r role, m *dissect.Certificate) {
 	h := c.hs
 	certs := make([]*certinfo.Certificate, 0, len(m.Certificates))
 	for _, der := range m.Certificates {
-		certs = append(certs, certinfo.Parse(der))
+		certs = append(certs, c.t.certs.Parse(der))
 	}
 	if r == server {
 		h.serverCert = true

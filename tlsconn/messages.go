@@ -165,7 +165,7 @@ func (c *conn) chainOf(r role, m *dissect.Certificate) []*certinfo.Certificate {
 	}
 	certs = make([]*certinfo.Certificate, len(m.Certificates))
 	for i, der := range m.Certificates {
-		certs[i] = certinfo.Parse(der)
+		certs[i] = c.t.certs.Parse(der)
 	}
 	return certs
 }

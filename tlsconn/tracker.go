@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tlsinspect/tlsinspect/certinfo"
 	"github.com/tlsinspect/tlsinspect/dissect"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
@@ -26,6 +27,11 @@ type Config struct {
 	// (a recovered panic: a bug), with the panic value and stack (recover.go).
 	Panic func(connection uint64, value any, stack []byte)
 }
+
+// certCacheSize is how many parsed certificates a Tracker keeps
+// (certinfo.Cache): enough for the chains of a busy capture's servers, at
+// most about 4 MiB (certinfo.CacheBytesPerEntry each).
+const certCacheSize = 1024
 
 // DefaultScanLimit covers the longest plaintext preambles seen in practice
 // (SMTP EHLO/STARTTLS exchanges with long capability lists, HTTP CONNECT).
@@ -51,6 +57,7 @@ type Tracker struct {
 	cfg   Config
 	emit  func(*Summary)
 	stats Stats
+	certs *certinfo.Cache // parsed certificates, shared by the summaries
 }
 
 // NewTracker returns a Tracker that passes every Summary to emit.
@@ -61,7 +68,7 @@ func NewTracker(cfg Config, emit func(*Summary)) *Tracker {
 	if cfg.MaxMessage <= 0 {
 		cfg.MaxMessage = dissect.DefaultMaxMessage
 	}
-	return &Tracker{cfg: cfg, emit: emit}
+	return &Tracker{cfg: cfg, emit: emit, certs: certinfo.NewCache(certCacheSize)}
 }
 
 // Stats returns the counters so far.

@@ -1,0 +1,53 @@
+package tlsconn
+
+import (
+	"crypto/tls"
+	"reflect"
+	"testing"
+
+	"github.com/tlsinspect/tlsinspect/certinfo"
+	"github.com/tlsinspect/tlsinspect/tcpstream"
+)
+
+// A Tracker parses a chain seen on several connections once: the later
+// summaries share the first one's certificates (certinfo.Cache), which are
+// what certinfo.Parse says, also in the per-message view.
+func TestCertificatesCached(t *testing.T) {
+	ccfg := clientConfig()
+	ccfg.MaxVersion = tls.VersionTLS12 // certificates in plaintext
+	r := mustHandshake(t, ccfg, serverConfig())
+	h := newHarness(t, Config{Messages: true})
+	for i := range 3 {
+		info := connInfo()
+		info.ID = uint64(i + 1)
+		h.open(info)
+		h.replay(r.chunks, 0)
+		h.close(tcpstream.CloseFIN)
+	}
+	if len(h.got) != 3 {
+		t.Fatalf("%d summaries, want 3", len(h.got))
+	}
+	first := h.got[0].ServerCertificates
+	if len(first) != 2 {
+		t.Fatalf("%d server certificates, want 2", len(first))
+	}
+	want := []*certinfo.Certificate{certinfo.Parse(pki().serverDER), certinfo.Parse(pki().caDER)}
+	if !reflect.DeepEqual(first, want) {
+		t.Errorf("server certificates differ from certinfo.Parse:\n%s\n%s", dump(first), dump(want))
+	}
+	for _, s := range h.got[1:] {
+		for i, c := range s.ServerCertificates {
+			if c != first[i] {
+				t.Errorf("connection %d: certificate %d parsed again", s.Connection, i)
+			}
+		}
+	}
+	if n := h.tr.certs.Len(); n != 2 {
+		t.Errorf("cache holds %d certificates, want 2", n)
+	}
+	// The same bytes give the same certificates and per-message view.
+	a, b := h.got[0], h.got[2]
+	if mustJSON(a.ServerCertificates) != mustJSON(b.ServerCertificates) || mustJSON(a.Messages) != mustJSON(b.Messages) {
+		t.Errorf("the same connection reads differently:\n%s\n%s", mustJSON(a.Messages), mustJSON(b.Messages))
+	}
+}
