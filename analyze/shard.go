@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -34,6 +37,7 @@ type itemKind uint8
 
 const (
 	itemPacket   itemKind = iota // p, decoded by the worker
+	itemHeader                   // p, its header read by the reader (hdr)
 	itemSegment                  // seg, decoded by the reader
 	itemDatagram                 // dg, decoded by the reader
 	itemFlush                    // idle connections are flushed at p.Timestamp
@@ -44,6 +48,7 @@ type item struct {
 	kind itemKind
 	n    uint64 // packet number
 	p    capture.Packet
+	hdr  packet.Header
 	seg  *packet.Segment  // itemSegment
 	dg   *packet.Datagram // itemDatagram
 }
@@ -128,6 +133,7 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		}()
 	}
 	merged := make(chan struct{})
+	var delivered atomic.Uint64 // rounds the merger is done with
 	go func() {
 		defer close(merged)
 		var all []emission
@@ -141,8 +147,19 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 				all[i].deliver(&cfg, emit)
 				all[i] = emission{}
 			}
+			delivered.Add(1)
 		}
 	}()
+
+	// A file source that can keep its packets' bytes is read into
+	// buffers that are reused once the rounds reading them are done:
+	// packets go to the workers without a copy.
+	rounds := uint64(0) // rounds sent
+	buffers := keptBuffers{delivered: &delivered}
+	keeping := false
+	if k, ok := src.(interface{ KeepData(func(int) []byte) bool }); ok {
+		keeping = k.KeepData(func(n int) []byte { return buffers.get(n, rounds) })
+	}
 
 	var c Counts
 	dec := packet.NewDecoder() // for what packet.FlowHash does not read
@@ -170,6 +187,7 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 			cur[i] = newBatch()
 		}
 		queued, full = 0, false
+		rounds++
 	}
 	toAll := func(it item) {
 		for _, b := range cur {
@@ -187,11 +205,13 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 	done := ctx.Done()
 	var readErr error
 loop:
-	for {
-		select {
-		case <-done:
-			break loop
-		default:
+	for i := 0; ; i++ {
+		if i%64 == 0 {
+			select {
+			case <-done:
+				break loop
+			default:
+			}
 		}
 		p, err := src.Next()
 		if errors.Is(err, capture.ErrNoPacket) {
@@ -216,9 +236,26 @@ loop:
 			c.Filtered++
 			continue
 		}
-		if h, ok := packet.FlowHash(p.LinkType, p.Data); ok {
+		// The reader reads the header of most packets (it is where the
+		// flow is, and the worker then need not touch the packet unless
+		// its connection wants the payload); FlowHash the flow of most
+		// others; the rest it decodes.
+		if h, ok := packet.ReadHeader(p.LinkType, p.Data); ok {
+			hash := h.Hash()
+			b := cur[hash%uint64(nw)]
+			if keeping {
+				b.bytes += len(p.Data)
+			} else {
+				p.Data = b.copyBytes(p.Data)
+			}
+			add(hash, item{kind: itemHeader, n: n, p: p, hdr: h})
+		} else if h, ok := packet.FlowHash(p.LinkType, p.Data); ok {
 			b := cur[h%uint64(nw)]
-			p.Data = b.copyBytes(p.Data)
+			if keeping {
+				b.bytes += len(p.Data)
+			} else {
+				p.Data = b.copyBytes(p.Data)
+			}
 			add(h, item{kind: itemPacket, n: n, p: p})
 		} else {
 			readerEmissions = readerDecode(dec, &c, n, p, readerEmissions, add)
@@ -241,6 +278,45 @@ loop:
 		w.counts(&c)
 	}
 	return c, readErr
+}
+
+// keptBuffers are the buffers a FileSource reads into with KeepData. A
+// buffer is reused once every round that has packets in it is delivered.
+type keptBuffers struct {
+	delivered *atomic.Uint64
+	free      [][]byte
+	used      []keptBuffer // oldest first; the last one is being read into
+}
+
+type keptBuffer struct {
+	b    []byte
+	last uint64 // the round of its last packet
+}
+
+// get returns a buffer of at least n bytes; round is the round being
+// filled, the last to have packets in the buffer read into until now.
+func (k *keptBuffers) get(n int, round uint64) []byte {
+	if len(k.used) > 0 {
+		k.used[len(k.used)-1].last = round
+	}
+	done := k.delivered.Load()
+	for len(k.used) > 0 && k.used[0].last < done {
+		k.free = append(k.free, k.used[0].b)
+		k.used = slices.Delete(k.used, 0, 1)
+	}
+	var b []byte
+	for i, f := range k.free {
+		if cap(f) >= n {
+			b = f
+			k.free = slices.Delete(k.free, i, i+1)
+			break
+		}
+	}
+	if b == nil {
+		b = make([]byte, n)
+	}
+	k.used = append(k.used, keptBuffer{b: b, last: math.MaxUint64})
+	return b
 }
 
 // readerDecode decodes packet n, one packet.FlowHash does not read, and
@@ -274,6 +350,8 @@ func (w *worker) round(b *batch) {
 		switch it.kind {
 		case itemPacket:
 			w.packet(it.n, it.p)
+		case itemHeader:
+			w.header(it.n, it.p, &it.hdr)
 		case itemSegment:
 			w.segment(it.n, it.seg)
 		case itemDatagram:

@@ -133,6 +133,15 @@ func (w *worker) packet(n uint64, p capture.Packet) {
 	}
 }
 
+// header follows packet n, whose header the reader read.
+func (w *worker) header(n uint64, p capture.Packet, h *packet.Header) {
+	w.key = orderKey(n, false)
+	seg := w.dec.DecodeHeader(p, h)
+	w.c.Decodable++
+	w.asm.NumberPacket(n)
+	w.asm.Segment(seg.Timestamp, seg.Src, seg.Dst, seg.TCP)
+}
+
 // segment follows packet n, a TCP segment the reader decoded (from IP
 // fragments, or a tunnel).
 func (w *worker) segment(n uint64, seg *packet.Segment) {
@@ -184,25 +193,24 @@ func countDecode(c *Counts, p capture.Packet, err error) bool {
 // flushClock says when, in packet time, idle connections are looked for:
 // every tcpstream.Config.FlushInterval from the first packet.
 type flushClock struct {
-	every   time.Duration
-	start   time.Time
-	last    time.Duration
+	every   int64 // ns
+	next    int64 // Unix ns of the next flush
 	started bool
 }
 
 func newFlushClock(cfg *Config) flushClock {
-	return flushClock{every: tcpstream.Config{IdleTimeout: cfg.IdleTimeout}.FlushInterval()}
+	return flushClock{every: int64(tcpstream.Config{IdleTimeout: cfg.IdleTimeout}.FlushInterval())}
 }
 
 func (f *flushClock) due(ts time.Time) bool {
+	t := ts.UnixNano()
 	if !f.started {
-		f.start, f.started = ts, true
+		f.next, f.started = t+f.every, true
 		return false
 	}
-	t := ts.Sub(f.start)
-	if t-f.last < f.every {
+	if t < f.next {
 		return false
 	}
-	f.last = t
+	f.next = t + f.every
 	return true
 }

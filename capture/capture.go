@@ -124,6 +124,9 @@ type FileSource struct {
 	order     binary.ByteOrder // pcap: of the file; pcapng: of the current section
 	linkType  layers.LinkType  // pcap only
 	pcap      *pcapgo.Reader
+	tsFactor  int64 // pcap: nanoseconds per unit of the timestamp fraction
+	discard   int   // pcap: bytes of the packet last returned, dropped at the next Next
+	keep      *kept // pcap: KeepData
 	ng        *pcapgo.NgReader
 	n         int   // packets returned
 	err       error // sticky: io.EOF or a *ReadError
@@ -251,7 +254,11 @@ func (s *FileSource) headerError(p *problem) error {
 
 // pos is the offset of the next unread byte of the (decompressed) file.
 func (s *FileSource) pos() int64 {
-	return s.cr.n - int64(s.br.Buffered())
+	p := s.cr.n - int64(s.br.Buffered())
+	if s.keep != nil {
+		p -= int64(s.keep.end - s.keep.off)
+	}
+	return p
 }
 
 // ioProblem describes an error of the underlying reader. io.EOF and
@@ -355,12 +362,22 @@ func (s *FileSource) openPcap(magic []byte) error {
 	}
 	s.pcap = r
 	s.linkType = r.LinkType()
+	s.tsFactor = 1
+	if r.Resolution() == gopacket.TimestampResolutionMicrosecond {
+		s.tsFactor = 1000
+	}
 	return nil
 }
 
 func (s *FileSource) nextPcap() (Packet, error) {
+	// The packet last returned was read in place from the buffer (pcapgo
+	// would copy it), and stays there until now.
+	if s.discard > 0 {
+		s.br.Discard(s.discard) // cannot fail: the bytes are buffered
+		s.discard = 0
+	}
 	pos := s.pos()
-	hdr, err := s.br.Peek(16)
+	hdr, err := s.peek(16)
 	if len(hdr) < 16 {
 		if len(hdr) == 0 && err == io.EOF {
 			s.err = io.EOF
@@ -375,21 +392,24 @@ func (s *FileSource) nextPcap() (Packet, error) {
 	if caplen > wirelen {
 		return Packet{}, s.fail(pos, &problem{fmt.Sprintf("record header says %d bytes captured of a %d-byte packet: file is damaged", caplen, wirelen), ErrCorrupt})
 	}
-	if rec, err := s.br.Peek(16 + int(caplen)); len(rec) < 16+int(caplen) {
+	n := 16 + int(caplen)
+	rec, err := s.peek(n)
+	if len(rec) < n {
 		return Packet{}, s.fail(pos, s.ioProblem(err, fmt.Sprintf("truncated packet record (header says %d bytes, %d present)", caplen, len(rec)-16)))
 	}
-	data, ci, err := s.pcap.ZeroCopyReadPacketData()
-	if err != nil {
-		return Packet{}, s.fail(pos, s.ioProblem(err, "truncated packet record"))
+	if s.keep != nil {
+		s.keep.off += n
+	} else {
+		s.discard = n
 	}
 	s.n++
 	return Packet{
 		Index:     s.n,
-		Timestamp: ci.Timestamp,
+		Timestamp: time.Unix(int64(s.order.Uint32(rec[0:4])), int64(s.order.Uint32(rec[4:8]))*s.tsFactor).UTC(),
 		LinkType:  s.linkType,
-		Data:      data,
-		Length:    ci.Length,
-		Truncated: ci.CaptureLength < ci.Length,
+		Data:      rec[16:n:n],
+		Length:    int(wirelen),
+		Truncated: caplen < wirelen,
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -670,18 +671,26 @@ func FuzzFileSource(f *testing.F) {
 	le.PutUint32(bad[len(bad)-20:], 11) // secrets length over the block's
 	f.Add(append(bad, mkEPB(le, 0, rs[0])...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got := fuzzRead(t, bytes.NewReader(b))
+		got := fuzzRead(t, bytes.NewReader(b), false)
 		// The blocks are followed in the byte stream, whatever pieces
 		// it comes in: one byte at a time reads the same.
-		if slow := fuzzRead(t, iotest.OneByteReader(bytes.NewReader(b))); slow != got {
+		if slow := fuzzRead(t, iotest.OneByteReader(bytes.NewReader(b)), false); slow != got {
 			t.Fatalf("read whole:\n%s\nread byte by byte:\n%s", got, slow)
+		}
+		// Keeping the packets' bytes (small buffers, so that packets
+		// move between them) reads the same, and the bytes stay.
+		defer func(n int) { keepBufSize = n }(keepBufSize)
+		keepBufSize = 100
+		if kept := fuzzRead(t, bytes.NewReader(b), true); kept != got {
+			t.Fatalf("read:\n%s\nread with KeepData:\n%s", got, kept)
 		}
 	})
 }
 
 // fuzzRead reads a capture, checks what FileSource promises, and
-// describes what it read.
-func fuzzRead(t *testing.T, r io.Reader) string {
+// describes what it read. With keep, the packets are described only once
+// the whole file is read (KeepData keeps their bytes).
+func fuzzRead(t *testing.T, r io.Reader, keep bool) string {
 	s, err := NewFileSource("fuzz", r)
 	if err != nil {
 		var re *ReadError
@@ -691,6 +700,23 @@ func fuzzRead(t *testing.T, r io.Reader) string {
 		return err.Error()
 	}
 	var out strings.Builder
+	var kept []func() // with keep: packets described at the end
+	describe := func(p Packet) {
+		fmt.Fprintf(&out, "packet %d %v %v %d %x\n", p.Index, p.Timestamp, p.LinkType, p.Length, p.Data)
+	}
+	if keep && s.KeepData(func(n int) []byte { return make([]byte, n) }) {
+		describe = func(p Packet) {
+			at := out.Len()
+			kept = append(kept, func() {
+				var b strings.Builder
+				fmt.Fprintf(&b, "packet %d %v %v %d %x\n", p.Index, p.Timestamp, p.LinkType, p.Length, p.Data)
+				rest := out.String()[at:]
+				head := out.String()[:at]
+				out.Reset()
+				out.WriteString(head + b.String() + rest)
+			})
+		}
+	}
 	packets := 0
 	s.OnSecrets = func(typ uint32, data []byte) {
 		if len(data) > MaxSecretsBlock {
@@ -706,13 +732,17 @@ func fuzzRead(t *testing.T, r io.Reader) string {
 				t.Fatalf("error %v at packet %d", err, i)
 			}
 			fmt.Fprintf(&out, "%v\n", err)
+			// Last first, so that the earlier insertion points hold.
+			for j := len(kept) - 1; j >= 0; j-- {
+				kept[j]()
+			}
 			return out.String()
 		}
 		if p.Index != i || len(p.Data) > MaxPacketSize {
 			t.Fatalf("packet %d: index %d, %d bytes", i, p.Index, len(p.Data))
 		}
 		packets++
-		fmt.Fprintf(&out, "packet %d %v %v %d %x\n", p.Index, p.Timestamp, p.LinkType, p.Length, p.Data)
+		describe(p)
 	}
 }
 
@@ -737,4 +767,53 @@ func ExampleFileSource() {
 	// Output:
 	// 1 Ethernet 40
 	// 2 Ethernet 47
+}
+
+// TestKeepData: with KeepData, a pcap file (plain or gzip'd, whole or cut
+// anywhere) reads the same packets and errors, every packet's bytes stay
+// valid to the end, and packets move between buffers; pcapng files and
+// sources already read say no.
+func TestKeepData(t *testing.T) {
+	defer func(n int) { keepBufSize = n }(keepBufSize)
+	keepBufSize = 150 // a few records per buffer
+	file, _ := writePcap(binary.BigEndian, false, layers.LinkTypeEthernet, testRecs(12))
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"pcap", file}, {"pcap.gz", gz(t, file)}} {
+		for cut := 25; cut <= len(f.data); cut++ {
+			b := f.data[:cut]
+			if got, want := fuzzRead(t, bytes.NewReader(b), true), fuzzRead(t, bytes.NewReader(b), false); got != want {
+				t.Fatalf("%s cut at %d: with KeepData\n%s\nwithout\n%s", f.name, cut, got, want)
+			}
+		}
+	}
+	s, err := NewFileSource("keep.pcap", bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	if !s.KeepData(func(n int) []byte { sizes = append(sizes, n); return make([]byte, n) }) {
+		t.Fatal("KeepData refused a pcap file")
+	}
+	for {
+		if _, err := s.Next(); err != nil {
+			break
+		}
+	}
+	if len(sizes) < 3 || slices.Min(sizes) < keepBufSize {
+		t.Errorf("buffers asked for: %v", sizes)
+	}
+	if s.KeepData(nil) {
+		t.Error("KeepData accepted twice")
+	}
+	ng, _ := writeNg([]order{binary.LittleEndian}, testRecs(2))
+	if s, err := NewFileSource("keep.pcapng", bytes.NewReader(ng)); err != nil || s.KeepData(nil) {
+		t.Errorf("pcapng: %v, KeepData accepted", err)
+	}
+	late, _ := NewFileSource("late.pcap", bytes.NewReader(file))
+	late.Next()
+	if late.KeepData(nil) {
+		t.Error("KeepData accepted after the first packet")
+	}
 }

@@ -136,6 +136,14 @@ const (
 // Decode decodes one packet. ok=false with a nil error means the packet
 // carries no TCP segment (yet: it may be a fragment held for reassembly).
 func (d *Decoder) Decode(p capture.Packet) (seg Segment, ok bool, err error) {
+	if h, ok := ReadHeader(p.LinkType, p.Data); ok {
+		return d.DecodeHeader(p, &h), true, nil
+	}
+	return d.decodeLayers(p)
+}
+
+// decodeLayers is Decode for what ReadHeader does not read.
+func (d *Decoder) decodeLayers(p capture.Packet) (seg Segment, ok bool, err error) {
 	d.stats.Packets++
 	d.df.truncated = false
 	d.idx, d.now, d.capTrunc = p.Index, p.Timestamp, p.Truncated
