@@ -611,6 +611,11 @@ func (s *FileSource) nextPcapng() (Packet, error) {
 	if ci.CaptureLength > MaxPacketSize {
 		return Packet{}, s.fail(-1, &problem{fmt.Sprintf("packet block claims a %d-byte packet (limit %d): file is damaged", ci.CaptureLength, MaxPacketSize), ErrCorrupt})
 	}
+	if y := ci.Timestamp.Year(); y > 9999 {
+		// A 64-bit timestamp with a wrong resolution; nothing downstream
+		// can represent it (RFC 3339 has four-digit years).
+		return Packet{}, s.fail(-1, &problem{fmt.Sprintf("packet block timestamp is in the year %d: file is damaged (a wrong if_tsresol?)", y), ErrCorrupt})
+	}
 	s.n++
 	return Packet{
 		Index:     s.n,

@@ -817,3 +817,17 @@ func TestKeepData(t *testing.T) {
 		t.Error("KeepData accepted after the first packet")
 	}
 }
+
+// TestTimestampBeyondYear9999: a pcapng timestamp no report can represent
+// (a wrong resolution makes them) is damage, reported as such after the
+// packets before it.
+func TestTimestampBeyondYear9999(t *testing.T) {
+	rs := testRecs(3)
+	rs[2].ts = time.Date(241785, 5, 26, 0, 0, 0, 0, time.UTC)
+	ng, _ := writeNg([]order{binary.LittleEndian}, rs)
+	got, err := readAll(t, "future.pcapng", ng)
+	var re *ReadError
+	if len(got) != 2 || !errors.As(err, &re) || re.Packet != 3 || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "year 241785") {
+		t.Errorf("%d packets, error %v", len(got), err)
+	}
+}
