@@ -363,6 +363,9 @@ func (c *conn) message(r role, ev dissect.Event) {
 		if m != nil && h.ch != nil && h.ch.EarlyData {
 			h.s.EarlyDataAccepted = ptr(m.EarlyData)
 		}
+		if m != nil && c.proto == "quic" {
+			h.s.ServerTransportParameters = transportParameters(m.Extensions)
+		}
 	case dissect.TypeCompressedCert:
 		m, err := dissect.ParseCompressedCertificate(ev.Body, c.t.cfg.MaxMessage)
 		if err != nil {
@@ -466,6 +469,9 @@ func (c *conn) clientHello(m *dissect.ClientHello, err error) {
 		h.ch = m
 		h.s.TS = c.ts.UTC()
 		fillClientHello(h.s, m)
+		if c.proto == "quic" {
+			h.s.ClientTransportParameters = transportParameters(m.Extensions)
+		}
 	case h.helloVerify && h.sh == nil:
 		// DTLS: the ClientHello that answers the HelloVerifyRequest
 		// repeats the offer with the cookie; the ServerHello answers it.

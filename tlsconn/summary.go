@@ -32,6 +32,11 @@ type Summary struct {
 	ClientInitialDCID string `json:"client_initial_dcid,omitempty"`
 	ClientSCID        string `json:"client_scid,omitempty"`
 	ServerSCID        string `json:"server_scid,omitempty"`
+	// Each side's quic_transport_parameters: the client's from its
+	// ClientHello, the server's from its EncryptedExtensions (so only
+	// when the handshake was decrypted with a key log).
+	ClientTransportParameters *TransportParameters `json:"client_transport_parameters,omitempty"`
+	ServerTransportParameters *TransportParameters `json:"server_transport_parameters,omitempty"`
 
 	UpgradedFrom string  `json:"upgraded_from,omitempty"`
 	SNI          *string `json:"sni"`
