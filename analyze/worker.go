@@ -128,7 +128,10 @@ func (w *worker) packet(n uint64, p capture.Packet) {
 		}
 	default:
 		if dg, ok := w.dec.Datagram(); ok {
-			w.datagram(n, dg)
+			r := w.datagram(n, dg)
+			if w.cfg.Handshakes != nil {
+				w.cfg.Handshakes.Datagram(p, r)
+			}
 		}
 	}
 }
@@ -150,10 +153,10 @@ func (w *worker) segment(n uint64, seg *packet.Segment) {
 	w.asm.Segment(seg.Timestamp, seg.Src, seg.Dst, seg.TCP)
 }
 
-func (w *worker) datagram(n uint64, dg packet.Datagram) {
+func (w *worker) datagram(n uint64, dg packet.Datagram) udpflow.Receiver {
 	w.key = orderKey(n, false)
 	w.udp.NumberPacket(n)
-	w.udp.Datagram(dg.Timestamp, netip.AddrPortFrom(dg.Src, dg.SrcPort), netip.AddrPortFrom(dg.Dst, dg.DstPort), dg.Payload)
+	return w.udp.Datagram(dg.Timestamp, netip.AddrPortFrom(dg.Src, dg.SrcPort), netip.AddrPortFrom(dg.Dst, dg.DstPort), dg.Payload)
 }
 
 // end reports every connection still open.

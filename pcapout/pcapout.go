@@ -27,6 +27,7 @@ import (
 
 	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
+	"github.com/tlsinspect/tlsinspect/udpflow"
 )
 
 // Limits on packets held back while a connection is not yet known to be
@@ -183,6 +184,16 @@ func (w *Writer) forgetOldest() {
 	if cap(w.order) > 4*maxPendingConns {
 		w.order = append([]tcpstream.Receiver(nil), w.order...)
 	}
+}
+
+// Datagram writes the packet of a UDP datagram whose flow is DTLS or QUIC
+// and still in its handshake: r is what udpflow.Table.Datagram returned
+// for it (nil for other datagrams).
+func (w *Writer) Datagram(p capture.Packet, r udpflow.Receiver) {
+	if r == nil || w.err != nil {
+		return
+	}
+	w.write(p, p.Data)
 }
 
 // Handler wraps the TLS tracker so that the Writer hears of every closed

@@ -43,6 +43,15 @@ func (t *Tracker) OpenFlow(info udpflow.Info) udpflow.Receiver {
 	return d
 }
 
+// Wants implements udpflow.Wanter: a flow is wanted until its handshake is
+// reported.
+func (d *dtlsConn) Wants() bool { return d.c.wantsDatagrams() }
+
+// Wants implements udpflow.Wanter.
+func (q *quicConn) Wants() bool { return q.c.wantsDatagrams() }
+
+func (c *conn) wantsDatagrams() bool { return !c.done && (c.hs == nil || !c.hs.emitted) }
+
 // dtlsConn follows one DTLS flow.
 type dtlsConn struct {
 	c      *conn

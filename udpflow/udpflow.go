@@ -75,6 +75,13 @@ type Receiver interface {
 	Close(reason tcpstream.CloseReason, ts time.Time)
 }
 
+// Wanter is a Receiver that can tell whether it still wants datagrams (its
+// handshake is not over); Table.Datagram asks it before delivering, for
+// callers that keep the packets of handshakes (-w).
+type Wanter interface {
+	Wants() bool
+}
+
 // Handler makes a Receiver for each recognised flow.
 type Handler interface {
 	OpenFlow(info Info) Receiver
@@ -157,8 +164,10 @@ func keyOf(src, dst netip.AddrPort) key {
 	return key{dst, src}
 }
 
-// Datagram takes one UDP datagram from src to dst.
-func (t *Table) Datagram(ts time.Time, src, dst netip.AddrPort, payload []byte) {
+// Datagram takes one UDP datagram from src to dst. It returns the Receiver
+// of the datagram's flow when the flow is DTLS or QUIC and wanted the
+// datagram as it arrived (see Wanter), and nil otherwise.
+func (t *Table) Datagram(ts time.Time, src, dst netip.AddrPort, payload []byte) Receiver {
 	t.stats.Datagrams++
 	if !t.cfg.ExternalExpiry {
 		t.expire(ts)
@@ -179,10 +188,14 @@ func (t *Table) Datagram(ts time.Time, src, dst netip.AddrPort, payload []byte) 
 	f.last = ts
 	switch {
 	case f.ignore:
-		return
+		return nil
 	case f.recv != nil:
+		r := f.recv
+		if w, ok := r.(Wanter); ok && !w.Wants() {
+			r = nil
+		}
 		f.recv.Datagram(src == f.client, payload, ts)
-		return
+		return r
 	}
 	var p Protocol
 	switch {
@@ -196,7 +209,7 @@ func (t *Table) Datagram(ts time.Time, src, dst netip.AddrPort, payload []byte) 
 			f.ignore = true
 			t.stats.Ignored++
 		}
-		return
+		return nil
 	}
 	if p == QUIC {
 		t.stats.QUIC++
@@ -211,6 +224,7 @@ func (t *Table) Datagram(ts time.Time, src, dst netip.AddrPort, payload []byte) 
 	f.client = src
 	f.recv = t.h.OpenFlow(Info{ID: id, Client: src, Server: dst, Protocol: p, Start: ts})
 	f.recv.Datagram(true, payload, ts)
+	return f.recv
 }
 
 // expire closes the flows idle at ts.

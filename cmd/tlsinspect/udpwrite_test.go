@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
+)
+
+// TestWriteUDPHandshakes: -w keeps the datagrams of DTLS and QUIC
+// handshakes, and only those: the file reports the same handshakes as the
+// capture (the project's DTLS captures; the shared corpus's QUIC ones when
+// present), and the datagrams after a handshake is reported are left out.
+func TestWriteUDPHandshakes(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(pcapDir, "dtls", "*.pcap"))
+	if _, err := os.Stat(filepath.Join(pcapDir, "..", "..", "..", "shared", "corpus")); err == nil {
+		for _, f := range testcorpus.Captures(t) {
+			if strings.Contains(strings.ToLower(f), "quic") {
+				files = append(files, f)
+			}
+		}
+	}
+	if len(files) == 0 {
+		t.Fatal("no DTLS captures in testdata/pcaps/dtls")
+	}
+	dir := t.TempDir()
+	udp := 0
+	for i, in := range files {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			w := filepath.Join(dir, fmt.Sprintf("%d.pcapng", i))
+			out, stderr, code := runCmd("-q", "-T", "json", "-r", in, "-w", w)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			// The -w file does not carry the secrets a pcapng may embed:
+			// what they decrypted (history) is not compared then.
+			key := connKey
+			want := map[string]bool{}
+			for _, o := range jsonLines(t, out) {
+				if o["decrypted"] == true {
+					key = func(o map[string]any) string {
+						return fmt.Sprintf("%v %v %v %v %v", o["client"], o["server"], o["sni"], o["version"], o["established"])
+					}
+				}
+			}
+			for _, o := range jsonLines(t, out) {
+				want[key(o)] = true
+			}
+			out, stderr, code = runCmd("-q", "-T", "json", "-r", w)
+			if code != 0 {
+				t.Fatalf("reading the -w file: exit %d: %s", code, stderr)
+			}
+			got := map[string]bool{}
+			for _, o := range jsonLines(t, out) {
+				got[key(o)] = true
+				if o["transport"] == "udp" {
+					udp++
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("the -w file reports\n%v\nthe capture reports\n%v", got, want)
+			}
+			a, _ := os.Stat(in)
+			b, _ := os.Stat(w)
+			t.Logf("%d bytes, handshake packets %d bytes", a.Size(), b.Size())
+		})
+	}
+	if udp < 7 {
+		t.Errorf("%d UDP handshakes read back from the -w files", udp)
+	}
+}
