@@ -120,6 +120,13 @@ func (d *dtlsConn) Close(reason tcpstream.CloseReason, ts time.Time) {
 type quicConn struct {
 	c *conn
 	q quic.Connection
+	// With a key log, once the client's Finished is read, the handshake
+	// is reported when the server answers it: with a 1-RTT packet (it
+	// accepted), or with a CONNECTION_CLOSE (it refused, e.g. a client
+	// certificate). serverOneRTT is the server's 1-RTT packet count when
+	// the Finished was read.
+	clientFinished             bool
+	serverOneRTT, clientOneRTT int
 }
 
 // secrets gives the quic.Connection the handshake traffic secrets of the
@@ -140,7 +147,8 @@ func (q *quicConn) secrets(clientRandom []byte) (cl, sv []byte) {
 }
 
 // quicMaxAfter is how many client 1-RTT packets are awaited for the
-// client's decrypted Finished before the handshake is reported anyway.
+// client's decrypted Finished, and then for the server's answer to it,
+// before the handshake is reported anyway.
 const quicMaxAfter = 3
 
 // Datagram implements udpflow.Receiver.
@@ -162,11 +170,20 @@ func (q *quicConn) Datagram(fromClient bool, p []byte, ts time.Time) {
 	if !h.fatal {
 		h.quicDone = true
 	}
-	if h.decrypt == nil || h.decrypt.finished[client] || q.q.Client.OneRTT >= quicMaxAfter {
-		q.fill()
-		c.finish()
-		c.done = true
+	switch {
+	case h.decrypt == nil || h.fatal:
+	case h.decrypt.finished[client] && !q.clientFinished:
+		q.clientFinished, q.serverOneRTT = true, q.q.Server.OneRTT
+		q.clientOneRTT = q.q.Client.OneRTT
+		return
+	case q.clientFinished && q.q.Server.OneRTT == q.serverOneRTT && q.q.Client.OneRTT-q.clientOneRTT < quicMaxAfter:
+		return // the server has not answered the Finished yet
+	case !q.clientFinished && q.q.Client.OneRTT < quicMaxAfter:
+		return // the client's Finished is still to come
 	}
+	q.fill()
+	c.finish()
+	c.done = true
 }
 
 func (q *quicConn) event(ev quic.Event) {

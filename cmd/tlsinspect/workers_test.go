@@ -16,8 +16,10 @@ import (
 // (VLANs, IP fragments, tunnels, DTLS, QUIC, captures cut short…).
 func TestWorkersSameOutput(t *testing.T) {
 	files := captures(t)
-	dtls, _ := filepath.Glob(filepath.Join(pcapDir, "dtls", "*.pcap*"))
-	files = append(files, dtls...)
+	for _, dir := range []string{"dtls", "quic"} {
+		udp, _ := filepath.Glob(filepath.Join(pcapDir, dir, "*.pcap*"))
+		files = append(files, udp...)
+	}
 	own := len(files)
 	if _, err := os.Stat(filepath.Join(pcapDir, "..", "..", "..", "shared", "corpus")); err == nil {
 		files = append(files, testcorpus.Captures(t)...)
