@@ -130,54 +130,66 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 	}
 	var c Counts
 	w := newWorker(&cfg, cfg.MaxFlows)
-	clock := newFlushClock(&cfg)
 	out := func() {
 		for _, e := range w.take() {
 			e.deliver(&cfg, emit)
 		}
 	}
-	done := ctx.Done()
-	var readErr error
-loop:
-	for {
-		select {
-		case <-done:
-			break loop
-		default:
-		}
-		p, err := src.Next()
-		if errors.Is(err, capture.ErrNoPacket) {
-			// A quiet live link: time still passes for idle connections.
-			w.flush(cfg.number(c.Packets+1), time.Now())
-			out()
-			if cfg.Handshakes != nil {
-				cfg.Handshakes.Flush()
-			}
-			continue
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				readErr = err
-			}
-			break
-		}
-		c.Packets++
-		frame := cfg.number(c.Packets)
-		if clock.due(p.Timestamp) {
-			w.flush(frame, p.Timestamp)
-		}
-		if cfg.Match != nil && !cfg.Match(p) {
-			c.Filtered++
-			out()
-			continue
-		}
-		w.packet(frame, p)
+	readErr := readLoop(ctx, src, &cfg, &c, func(n uint64, at time.Time, quiet bool) {
+		w.flush(n, at)
 		out()
-	}
+		if quiet && cfg.Handshakes != nil {
+			cfg.Handshakes.Flush()
+		}
+	}, func(n uint64, p capture.Packet) {
+		w.packet(n, p)
+		out()
+	})
 	w.end()
 	out()
 	w.counts(&c)
 	return c, readErr
+}
+
+// readLoop reads src to its end, or until ctx is done, for RunContext and
+// runSharded alike: it counts packets in c and applies the capture filter.
+// flush is called when idle connections are due to be looked for, before
+// packet n, at packet time at, or, when a live link is quiet, at the wall
+// clock (quiet); follow with each packet the filter keeps and its number.
+// The error is the source's, nil at a clean end.
+func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush func(n uint64, at time.Time, quiet bool), follow func(n uint64, p capture.Packet)) error {
+	clock := newFlushClock(cfg)
+	done := ctx.Done()
+	for i := 0; ; i++ {
+		if i%64 == 0 { // cheaper than looking at every packet
+			select {
+			case <-done:
+				return nil
+			default:
+			}
+		}
+		p, err := src.Next()
+		if errors.Is(err, capture.ErrNoPacket) {
+			flush(cfg.number(c.Packets+1), time.Now(), true)
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		c.Packets++
+		n := cfg.number(c.Packets)
+		if clock.due(p.Timestamp) {
+			flush(n, p.Timestamp, false)
+		}
+		if cfg.Match != nil && !cfg.Match(p) {
+			c.Filtered++
+			continue
+		}
+		follow(n, p)
+	}
 }
 
 // String is the one-line summary printed at the end of a run.

@@ -2,8 +2,6 @@ package analyze
 
 import (
 	"context"
-	"errors"
-	"io"
 	"math"
 	"slices"
 	"sync"
@@ -163,7 +161,6 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 
 	var c Counts
 	dec := packet.NewDecoder() // for what packet.FlowHash does not read
-	clock := newFlushClock(&cfg)
 	newBatch := func() *batch {
 		select {
 		case b := <-free:
@@ -189,6 +186,14 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		queued, full = 0, false
 		rounds++
 	}
+	// own makes data live as long as the round of batch b.
+	own := func(b *batch, data []byte) []byte {
+		if keeping {
+			b.bytes += len(data) // kept by the source until the round is done
+			return data
+		}
+		return b.copyBytes(data)
+	}
 	toAll := func(it item) {
 		for _, b := range cur {
 			b.items = append(b.items, it)
@@ -202,60 +207,22 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		}
 	}
 
-	done := ctx.Done()
-	var readErr error
-loop:
-	for i := 0; ; i++ {
-		if i%64 == 0 {
-			select {
-			case <-done:
-				break loop
-			default:
-			}
+	readErr := readLoop(ctx, src, &cfg, &c, func(n uint64, at time.Time, quiet bool) {
+		toAll(item{kind: itemFlush, n: n, p: capture.Packet{Timestamp: at}})
+		if quiet {
+			send() // what was read is reported without waiting for more
 		}
-		p, err := src.Next()
-		if errors.Is(err, capture.ErrNoPacket) {
-			// A quiet live link: time passes for idle connections, and
-			// what was read is reported without waiting for more.
-			toAll(item{kind: itemFlush, n: cfg.number(c.Packets + 1), p: capture.Packet{Timestamp: time.Now()}})
-			send()
-			continue
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				readErr = err
-			}
-			break
-		}
-		c.Packets++
-		n := cfg.number(c.Packets)
-		if clock.due(p.Timestamp) {
-			toAll(item{kind: itemFlush, n: n, p: capture.Packet{Timestamp: p.Timestamp}})
-		}
-		if cfg.Match != nil && !cfg.Match(p) {
-			c.Filtered++
-			continue
-		}
+	}, func(n uint64, p capture.Packet) {
 		// The reader reads the header of most packets (it is where the
 		// flow is, and the worker then need not touch the packet unless
 		// its connection wants the payload); FlowHash the flow of most
 		// others; the rest it decodes.
 		if h, ok := packet.ReadHeader(p.LinkType, p.Data); ok {
 			hash := h.Hash()
-			b := cur[hash%uint64(nw)]
-			if keeping {
-				b.bytes += len(p.Data)
-			} else {
-				p.Data = b.copyBytes(p.Data)
-			}
+			p.Data = own(cur[hash%uint64(nw)], p.Data)
 			add(hash, item{kind: itemHeader, n: n, p: p, hdr: h})
 		} else if h, ok := packet.FlowHash(p.LinkType, p.Data); ok {
-			b := cur[h%uint64(nw)]
-			if keeping {
-				b.bytes += len(p.Data)
-			} else {
-				p.Data = b.copyBytes(p.Data)
-			}
+			p.Data = own(cur[h%uint64(nw)], p.Data)
 			add(h, item{kind: itemPacket, n: n, p: p})
 		} else {
 			readerEmissions = readerDecode(dec, &c, n, p, readerEmissions, add)
@@ -264,7 +231,7 @@ loop:
 		if full || queued >= roundPackets*nw {
 			send()
 		}
-	}
+	})
 	toAll(item{kind: itemEnd})
 	send()
 	close(readerOut)

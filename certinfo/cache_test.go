@@ -3,65 +3,22 @@ package certinfo
 import (
 	"bytes"
 	"crypto/sha256"
-	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"reflect"
 	"testing"
-	"time"
 
-	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/dissect"
-	"github.com/tlsinspect/tlsinspect/packet"
-	"github.com/tlsinspect/tlsinspect/tcpstream"
+	"github.com/tlsinspect/tlsinspect/internal/testcap"
+	"github.com/tlsinspect/tlsinspect/internal/testconns"
 )
-
-// streamSink collects both directions of every TCP connection of a capture.
-type streamSink struct{ conns []*streamConn }
-
-type streamConn struct{ dir [2][]byte }
-
-func (s *streamSink) Open(tcpstream.ConnInfo) tcpstream.Receiver {
-	c := &streamConn{}
-	s.conns = append(s.conns, c)
-	return c
-}
-
-func (c *streamConn) Data(d tcpstream.Dir, p []byte, _ time.Time) { c.dir[d] = append(c.dir[d], p...) }
-func (c *streamConn) Gap(tcpstream.Dir, int, time.Time)           {}
-func (c *streamConn) Note(tcpstream.Dir, string)                  {}
-func (c *streamConn) Wants(tcpstream.Dir) bool                    { return true }
-func (c *streamConn) Close(tcpstream.CloseReason, time.Time)      {}
 
 // captureCerts returns the DER of every certificate in the plaintext
 // Certificate messages of a capture in testdata/pcaps, in order.
 func captureCerts(tb testing.TB, name string) [][]byte {
 	tb.Helper()
-	src, err := capture.OpenFile(filepath.Join("..", "testdata", "pcaps", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer src.Close()
-	var sink streamSink
-	a := tcpstream.NewAssembler(&sink, tcpstream.Config{})
-	dec := packet.NewDecoder()
-	for {
-		p, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if seg, ok, err := dec.Decode(p); ok && err == nil {
-			a.Segment(seg.Timestamp, seg.Src, seg.Dst, seg.TCP)
-		}
-	}
-	a.FlushAll()
 	var certs [][]byte
-	for _, c := range sink.conns {
-		for _, stream := range c.dir {
+	for _, c := range testconns.Streams(tb, testcap.Path(name)) {
+		for _, stream := range c {
 			var hs dissect.HalfStream
 			_ = hs.Write(stream, func(ev dissect.Event) {
 				if ev.Kind != dissect.EventHandshake || ev.HandshakeType != dissect.TypeCertificate {

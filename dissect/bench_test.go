@@ -1,65 +1,23 @@
 package dissect
 
 import (
-	"errors"
-	"io"
-	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
-	capfile "github.com/tlsinspect/tlsinspect/capture"
-	"github.com/tlsinspect/tlsinspect/packet"
+	"github.com/tlsinspect/tlsinspect/internal/testcap"
+	"github.com/tlsinspect/tlsinspect/internal/testconns"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
-
-// benchSink collects both directions of every TCP connection of a capture.
-type benchSink struct{ conns []*benchConn }
-
-type benchConn struct{ dir [2][]byte }
-
-func (s *benchSink) Open(tcpstream.ConnInfo) tcpstream.Receiver {
-	c := &benchConn{}
-	s.conns = append(s.conns, c)
-	return c
-}
-
-func (c *benchConn) Data(d tcpstream.Dir, p []byte, _ time.Time) { c.dir[d] = append(c.dir[d], p...) }
-func (c *benchConn) Gap(tcpstream.Dir, int, time.Time)           {}
-func (c *benchConn) Note(tcpstream.Dir, string)                  {}
-func (c *benchConn) Wants(tcpstream.Dir) bool                    { return true }
-func (c *benchConn) Close(tcpstream.CloseReason, time.Time)      {}
 
 // captureStreams reassembles the TCP connections of a capture in
 // testdata/pcaps and returns the first one's client and server streams.
 func captureStreams(tb testing.TB, name string) (client, server []byte) {
 	tb.Helper()
-	src, err := capfile.OpenFile(filepath.Join("..", "testdata", "pcaps", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer src.Close()
-	var sink benchSink
-	a := tcpstream.NewAssembler(&sink, tcpstream.Config{})
-	dec := packet.NewDecoder()
-	for {
-		p, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if seg, ok, err := dec.Decode(p); ok && err == nil {
-			a.Segment(seg.Timestamp, seg.Src, seg.Dst, seg.TCP)
-		}
-	}
-	a.FlushAll()
-	if len(sink.conns) == 0 {
+	conns := testconns.Streams(tb, testcap.Path(name))
+	if len(conns) == 0 {
 		tb.Fatalf("%s: no connection", name)
 	}
-	c := sink.conns[0]
-	return c.dir[tcpstream.ClientToServer], c.dir[tcpstream.ServerToClient]
+	return conns[0][tcpstream.ClientToServer], conns[0][tcpstream.ServerToClient]
 }
 
 // serverFlight returns the records of a TLS 1.2 server stream up to the

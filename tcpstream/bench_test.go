@@ -2,16 +2,13 @@ package tcpstream
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"net/netip"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
-	"github.com/tlsinspect/tlsinspect/capture"
-	"github.com/tlsinspect/tlsinspect/packet"
+
+	"github.com/tlsinspect/tlsinspect/internal/testcap"
 )
 
 // benchRecv wants limit bytes per direction (0: everything).
@@ -122,30 +119,17 @@ type capSeg struct {
 // captureSegments returns the TCP segments of a capture in testdata/pcaps.
 func captureSegments(tb testing.TB, name string) []capSeg {
 	tb.Helper()
-	src, err := capture.OpenFile(filepath.Join("..", "testdata", "pcaps", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer src.Close()
-	dec := packet.NewDecoder()
 	var segs []capSeg
-	for {
-		p, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
+	testcap.Each(tb, testcap.Path(name), func(p *testcap.Packet) {
+		if !p.TCP {
+			return
 		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		seg, ok, err := dec.Decode(p)
-		if !ok || err != nil {
-			continue
-		}
+		seg := p.Segment
 		s := capSeg{ts: seg.Timestamp, src: seg.Src, dst: seg.Dst, tcp: *seg.TCP}
 		s.tcp.Contents, s.tcp.Options, s.tcp.Padding = nil, nil, nil
 		s.tcp.Payload = bytes.Clone(seg.TCP.Payload)
 		segs = append(segs, s)
-	}
+	})
 	if len(segs) == 0 {
 		tb.Fatalf("%s: no TCP segment", name)
 	}

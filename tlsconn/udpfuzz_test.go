@@ -6,8 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/tlsinspect/tlsinspect/capture"
-	"github.com/tlsinspect/tlsinspect/packet"
+	"github.com/tlsinspect/tlsinspect/internal/testcap"
 	"github.com/tlsinspect/tlsinspect/udpflow"
 )
 
@@ -31,36 +30,24 @@ type fuzzDatagram struct {
 // captureDatagrams reads the UDP payloads of a capture; the sender of the
 // first is the client.
 func captureDatagrams(tb testing.TB, path string) []fuzzDatagram {
-	src, err := capture.OpenFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer src.Close()
-	dec := packet.NewDecoder()
-	var client netip.Addr
-	var clientPort uint16
+	var client netip.AddrPort
 	var out []fuzzDatagram
-	for {
-		p, err := src.Next()
-		if err != nil {
-			return out
+	testcap.Each(tb, path, func(p *testcap.Packet) {
+		if !p.UDP {
+			return
 		}
-		if _, ok, err := dec.Decode(p); ok || err != nil {
-			continue
-		}
-		dg, ok := dec.Datagram()
-		if !ok {
-			continue
-		}
+		dg := p.Datagram
+		from := netip.AddrPortFrom(dg.Src, dg.SrcPort)
 		if !client.IsValid() {
-			client, clientPort = dg.Src, dg.SrcPort
+			client = from
 		}
 		var dir byte
-		if dg.Src != client || dg.SrcPort != clientPort {
+		if from != client {
 			dir = 1
 		}
 		out = append(out, fuzzDatagram{dir, append([]byte(nil), dg.Payload...)})
-	}
+	})
+	return out
 }
 
 // FuzzUDPFlows feeds arbitrary datagrams between two endpoints through
@@ -69,8 +56,8 @@ func captureDatagrams(tb testing.TB, path string) []fuzzDatagram {
 // whole and encodes.
 func FuzzUDPFlows(f *testing.F) {
 	var seeds []string
-	for _, pat := range []string{"../testdata/pcaps/dtls/*.pcap", "../testdata/pcaps/quic/*.pcap"} {
-		m, _ := filepath.Glob(pat)
+	for _, dir := range []string{"dtls", "quic"} {
+		m, _ := filepath.Glob(testcap.Path(dir + "/*.pcap"))
 		seeds = append(seeds, m...)
 	}
 	if len(seeds) == 0 {

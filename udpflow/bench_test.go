@@ -2,18 +2,14 @@ package udpflow
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"net/netip"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
 
-	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/dissect"
-	"github.com/tlsinspect/tlsinspect/packet"
+	"github.com/tlsinspect/tlsinspect/internal/testcap"
 )
 
 type datagram struct {
@@ -59,28 +55,14 @@ func dnsDatagrams(tb testing.TB, flows int) []datagram {
 // their start, which the table judges not to be DTLS.
 func dtlsMidstream(tb testing.TB, flows int) []datagram {
 	tb.Helper()
-	src, err := capture.OpenFile(filepath.Join("..", "testdata", "pcaps", "dtls", "dtls12-openssl.pcap"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer src.Close()
-	dec := packet.NewDecoder()
 	var base []datagram
-	for {
-		p, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		_, _, _ = dec.Decode(p)
-		dg, ok := dec.Datagram()
-		if !ok || dissect.IsDTLSClientHello(dg.Payload) {
-			continue
+	testcap.Each(tb, testcap.Path("dtls/dtls12-openssl.pcap"), func(p *testcap.Packet) {
+		dg := p.Datagram
+		if !p.UDP || dissect.IsDTLSClientHello(dg.Payload) {
+			return
 		}
 		base = append(base, datagram{dg.Timestamp, netip.AddrPortFrom(dg.Src, dg.SrcPort), netip.AddrPortFrom(dg.Dst, dg.DstPort), bytes.Clone(dg.Payload)})
-	}
+	})
 	if len(base) < DefaultProbe {
 		tb.Fatalf("%d datagrams", len(base))
 	}

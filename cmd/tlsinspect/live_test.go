@@ -500,16 +500,7 @@ func TestListInterfaces(t *testing.T) {
 // statistics count every one of them.
 func TestLiveWorkers(t *testing.T) {
 	needRoot(t)
-	pki, err := testpki.New(t.TempDir(), net.ParseIP("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	pki, ln, port := loopbackServer(t)
 	r := startLive(t, nil, "-i", "lo", "-T", "json", "--workers", "3", "tcp port "+port)
 
 	const n = 30
@@ -574,4 +565,21 @@ func TestLiveWorkers(t *testing.T) {
 			t.Errorf("statistics lack %q:\n%s", want, stats)
 		}
 	}
+}
+
+// loopbackServer makes a PKI for 127.0.0.1 and a listener on a free port of
+// it (closed when the test ends).
+func loopbackServer(t *testing.T) (*testpki.PKI, net.Listener, string) {
+	t.Helper()
+	pki, err := testpki.New(t.TempDir(), net.ParseIP("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return pki, ln, port
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -14,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/tlsinspect/tlsinspect/internal/testpki"
 )
 
 // TestLiveDropsPrivileges: with -Z nobody, once the capture socket is open
@@ -33,16 +30,7 @@ func TestLiveDropsPrivileges(t *testing.T) {
 	}
 	slices.SortFunc(groups, func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x - y })
 
-	pki, err := testpki.New(t.TempDir(), net.ParseIP("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	pki, ln, port := loopbackServer(t)
 	out := t.TempDir()
 	os.Chmod(out, 0o777)
 	reachable(out)
