@@ -28,46 +28,28 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/qlogwriter"
+
+	"github.com/tlsinspect/tlsinspect/internal/peerkit"
 )
 
+// truth is one connection's record (one JSON line): internal/tlspeer's, with
+// handshake_complete after the error and the QUIC fields at the end.
 type truth struct {
-	Role                string   `json:"role"`
-	Conn                int      `json:"conn"`
-	Local               string   `json:"local,omitempty"`
-	Remote              string   `json:"remote,omitempty"`
-	Error               string   `json:"error,omitempty"`
-	HandshakeComplete   bool     `json:"handshake_complete"`
-	Version             string   `json:"version,omitempty"`
-	VersionID           uint16   `json:"version_id,omitempty"`
-	CipherSuite         string   `json:"cipher_suite,omitempty"`
-	CipherSuiteID       uint16   `json:"cipher_suite_id,omitempty"`
-	Group               string   `json:"group,omitempty"`
-	GroupID             uint16   `json:"group_id,omitempty"`
-	ALPN                string   `json:"alpn"`
-	DidResume           bool     `json:"did_resume"`
-	ServerName          string   `json:"server_name"`
-	PeerCertCount       int      `json:"peer_cert_count"`
-	PeerCertSubjects    []string `json:"peer_cert_subjects,omitempty"`
-	HelloRetryRequest   bool     `json:"hello_retry_request"`
-	ClientCertRequested *bool    `json:"client_cert_requested,omitempty"` // client side only
-	ClientCertSent      bool     `json:"client_cert_sent"`
-	OfferedALPN         []string `json:"offered_alpn,omitempty"`        // client: configured; server: from the ClientHello
-	OfferedServerName   *string  `json:"offered_server_name,omitempty"` // server side: from the ClientHello
+	peerkit.Endpoint
+	HandshakeComplete bool `json:"handshake_complete"`
+	peerkit.TLS
 
 	// QUIC.
 	QUICVersion       string `json:"quic_version,omitempty"`    // v1, v2
@@ -78,66 +60,26 @@ type truth struct {
 }
 
 type config struct {
-	mode, addr                string
-	version                   string
-	mtls                      bool
-	alpn, sni                 string
-	certFile, keyFile, caFile string
-	keyLog                    string
-	bigHello                  bool
-	n                         int
-	readyFile                 string
-	out                       string
-	timeout                   time.Duration
-	pause                     time.Duration
+	peerkit.Common
+	version  string
+	mtls     bool
+	bigHello bool
+	n        int
 }
 
 func main() {
 	var c config
-	flag.StringVar(&c.mode, "mode", "", "server or client")
-	flag.StringVar(&c.addr, "addr", "127.0.0.1:4433", "listen (server) or connect (client) address")
+	c.Flags("h3")
 	flag.StringVar(&c.version, "version", "v1", "QUIC version: v1 (RFC 9000) or v2 (RFC 9369); both ends must agree")
 	flag.BoolVar(&c.mtls, "mtls", false, "server: require a client certificate and verify it with -ca; client: present the certificate of -cert/-key (required with -mtls). A client without -mtls and -cert sends an empty Certificate when asked")
-	flag.StringVar(&c.alpn, "alpn", "h3", "comma-separated ALPN protocols (client: offered; server: supported)")
-	flag.StringVar(&c.sni, "sni", "", "client: server name to send and verify (default: host of -addr)")
-	flag.StringVar(&c.certFile, "cert", "", "certificate chain PEM (server certificate, or client certificate)")
-	flag.StringVar(&c.keyFile, "key", "", "private key PEM for -cert")
-	flag.StringVar(&c.caFile, "ca", "", "CA PEM: the client verifies the server with it; the server (-mtls) verifies client certificates with it")
-	flag.StringVar(&c.keyLog, "keylog", "", "append the session secrets to this file (NSS key log format, as SSLKEYLOGFILE)")
+	flag.StringVar(&c.CAFile, "ca", "", "CA PEM: the client verifies the server with it; the server (-mtls) verifies client certificates with it")
 	flag.BoolVar(&c.bigHello, "big-hello", false, "client: offer 12 extra ALPN values of 200 bytes before -alpn, so that the ClientHello (~4 KB) spans several Initial packets")
 	flag.IntVar(&c.n, "n", 1, "number of connections (server accepts, client makes sequentially)")
-	flag.StringVar(&c.readyFile, "ready", "", "server: create this file once listening")
-	flag.StringVar(&c.out, "out", "", "append JSON lines here (default stdout)")
-	flag.DurationVar(&c.timeout, "timeout", 10*time.Second, "per-connection deadline (server: also for the whole run)")
-	flag.DurationVar(&c.pause, "pause", 100*time.Millisecond, "client: pause between connections")
+	flag.DurationVar(&c.Timeout, "timeout", 10*time.Second, "per-connection deadline (server: also for the whole run)")
 	flag.Parse()
-
-	out := io.Writer(os.Stdout)
-	if c.out != "" {
-		f, err := os.OpenFile(c.out, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			fatal(err)
-		}
-		defer f.Close()
-		out = f
-	}
-	var err error
-	switch c.mode {
-	case "server":
-		err = runServer(&c, out)
-	case "client":
-		err = runClient(&c, out)
-	default:
-		err = errors.New("-mode must be server or client")
-	}
-	if err != nil {
-		fatal(err)
-	}
-}
-
-func fatal(err error) {
-	fmt.Fprintln(os.Stderr, "quicpeer:", err)
-	os.Exit(1)
+	peerkit.Main("quicpeer", &c.Common,
+		func(out *peerkit.Emitter) error { return runServer(&c, out) },
+		func(out *peerkit.Emitter) error { return runClient(&c, out) })
 }
 
 func quicVersions(s string) ([]quic.Version, error) {
@@ -148,13 +90,6 @@ func quicVersions(s string) ([]quic.Version, error) {
 		return []quic.Version{quic.Version2}, nil
 	}
 	return nil, fmt.Errorf("unknown QUIC version %q (v1 or v2)", s)
-}
-
-func splitList(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
 }
 
 // bigALPN returns the extra ALPN values of -big-hello: 12 × 200 bytes,
@@ -168,81 +103,31 @@ func bigALPN() []string {
 	return l
 }
 
-func baseTLS(c *config) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS13, NextProtos: splitList(c.alpn)}
-	if c.keyLog != "" {
-		f, err := os.OpenFile(c.keyLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-		if err != nil {
-			return nil, err
-		}
-		cfg.KeyLogWriter = f // closed at exit
-	}
-	if c.certFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
-}
-
-func loadPool(file string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(file)
+// setup is what both ends start from: the QUIC version of -version and a
+// TLS 1.3 configuration with -alpn, -keylog and -cert/-key.
+func setup(c *config) ([]quic.Version, *tls.Config, error) {
+	versions, err := quicVersions(c.version)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s: no certificates", file)
+	cfg := &tls.Config{MinVersion: tls.VersionTLS13, NextProtos: peerkit.SplitList(c.ALPN)}
+	if err := c.Load(cfg); err != nil {
+		return nil, nil, err
 	}
-	return pool, nil
+	return versions, cfg, nil
 }
 
 func fill(t *truth, qs quic.ConnectionState) {
 	t.QUICVersion = qs.Version.String()
 	t.QUICVersionID = fmt.Sprintf("%#08x", uint32(qs.Version))
-	cs := qs.TLS
-	if !cs.HandshakeComplete {
-		return
+	if qs.TLS.HandshakeComplete {
+		t.HandshakeComplete = true
 	}
-	t.HandshakeComplete = true
-	t.Version = tls.VersionName(cs.Version)
-	t.VersionID = cs.Version
-	t.CipherSuite = tls.CipherSuiteName(cs.CipherSuite)
-	t.CipherSuiteID = cs.CipherSuite
-	if cs.CurveID != 0 {
-		t.Group = cs.CurveID.String()
-		t.GroupID = uint16(cs.CurveID)
-	}
-	t.ALPN = cs.NegotiatedProtocol
-	t.DidResume = cs.DidResume
-	t.ServerName = cs.ServerName
-	t.PeerCertCount = len(cs.PeerCertificates)
-	t.PeerCertSubjects = nil
-	for _, pc := range cs.PeerCertificates {
-		t.PeerCertSubjects = append(t.PeerCertSubjects, pc.Subject.CommonName)
-	}
-	t.HelloRetryRequest = cs.HelloRetryRequest
+	t.Fill(qs.TLS)
 }
 
-func emit(w io.Writer, t *truth) {
-	b, _ := json.Marshal(t)
-	fmt.Fprintln(w, string(b))
-}
-
-// offered is what a ClientHello offered, as the server saw it.
-type offered struct {
-	alpn []string
-	sni  string
-}
-
-func runServer(c *config, out io.Writer) error {
-	versions, err := quicVersions(c.version)
-	if err != nil {
-		return err
-	}
-	cfg, err := baseTLS(c)
+func runServer(c *config, out *peerkit.Emitter) error {
+	versions, cfg, err := setup(c)
 	if err != nil {
 		return err
 	}
@@ -250,11 +135,11 @@ func runServer(c *config, out io.Writer) error {
 		return errors.New("server needs -cert and -key")
 	}
 	if c.mtls {
-		if c.caFile == "" {
+		if c.CAFile == "" {
 			return errors.New("-mtls needs -ca")
 		}
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
-		if cfg.ClientCAs, err = loadPool(c.caFile); err != nil {
+		if cfg.ClientCAs, err = peerkit.LoadPool(c.CAFile); err != nil {
 			return err
 		}
 	}
@@ -262,36 +147,33 @@ func runServer(c *config, out io.Writer) error {
 	// gives GetConfigForClient a ClientHelloInfo whose Conn has the peer's
 	// address).
 	var mu sync.Mutex
-	hellos := map[string]offered{}
+	hellos := map[string]peerkit.Hello{}
 	cfg.GetConfigForClient = func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if chi.Conn != nil {
-			hellos[chi.Conn.RemoteAddr().String()] = offered{chi.SupportedProtos, chi.ServerName}
+			hellos[chi.Conn.RemoteAddr().String()] = peerkit.HelloOf(chi)
 		}
 		return nil, nil
 	}
 	// An early listener hands over connections before the handshake is
 	// confirmed, so that a handshake the server fails (mTLS without a
 	// client certificate) is reported too.
-	ln, err := quic.ListenAddrEarly(c.addr, cfg, &quic.Config{
+	ln, err := quic.ListenAddrEarly(c.Addr, cfg, &quic.Config{
 		Versions:             versions,
-		HandshakeIdleTimeout: c.timeout,
-		MaxIdleTimeout:       c.timeout,
+		HandshakeIdleTimeout: c.Timeout,
+		MaxIdleTimeout:       c.Timeout,
 	})
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
-	if c.readyFile != "" {
-		if err := os.WriteFile(c.readyFile, []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
-			return err
-		}
+	if err := c.Ready(ln.Addr()); err != nil {
+		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout+time.Duration(c.n)*c.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout+time.Duration(c.n)*c.Timeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	var outMu sync.Mutex
 	for i := 1; i <= c.n; i++ {
 		conn, err := ln.Accept(ctx)
 		if err != nil {
@@ -300,17 +182,14 @@ func runServer(c *config, out io.Writer) error {
 		wg.Add(1)
 		go func(i int, conn *quic.Conn) {
 			defer wg.Done()
-			t := &truth{Role: "server", Conn: i, Local: conn.LocalAddr().String(), Remote: conn.RemoteAddr().String()}
+			t := &truth{Endpoint: peerkit.Endpoint{Role: "server", Conn: i, Local: conn.LocalAddr().String(), Remote: conn.RemoteAddr().String()}}
 			serveOne(conn, c, t)
 			mu.Lock()
-			if o, ok := hellos[t.Remote]; ok {
-				t.OfferedALPN = o.alpn
-				t.OfferedServerName = &o.sni
+			if h, ok := hellos[t.Remote]; ok {
+				t.Offered(h)
 			}
 			mu.Unlock()
-			outMu.Lock()
-			emit(out, t)
-			outMu.Unlock()
+			out.Emit(t)
 		}(i, conn)
 	}
 	wg.Wait()
@@ -318,7 +197,7 @@ func runServer(c *config, out io.Writer) error {
 }
 
 func serveOne(conn *quic.Conn, c *config, t *truth) {
-	ctx, cancel := context.WithTimeout(conn.Context(), c.timeout)
+	ctx, cancel := context.WithTimeout(conn.Context(), c.Timeout)
 	defer cancel()
 	select {
 	case <-conn.HandshakeComplete():
@@ -393,70 +272,33 @@ func (g *idRecorder) First() string {
 
 func (g *idRecorder) ConnectionIDLen() int { return 8 }
 
-func runClient(c *config, out io.Writer) error {
-	versions, err := quicVersions(c.version)
-	if err != nil {
-		return err
-	}
-	cfg, err := baseTLS(c)
+func runClient(c *config, out *peerkit.Emitter) error {
+	versions, cfg, err := setup(c)
 	if err != nil {
 		return err
 	}
 	if c.bigHello {
 		cfg.NextProtos = append(bigALPN(), cfg.NextProtos...)
 	}
-	host, _, err := net.SplitHostPort(c.addr)
-	if err != nil {
+	if err := c.Client(cfg); err != nil {
 		return err
-	}
-	cfg.ServerName = host
-	if c.sni != "" {
-		cfg.ServerName = c.sni
-	}
-	if c.caFile != "" {
-		if cfg.RootCAs, err = loadPool(c.caFile); err != nil {
-			return err
-		}
 	}
 	if c.mtls && len(cfg.Certificates) == 0 {
 		return errors.New("client -mtls needs -cert and -key")
 	}
-	var clientCert *tls.Certificate
-	if len(cfg.Certificates) > 0 {
-		clientCert = &cfg.Certificates[0]
-		cfg.Certificates = nil
-	}
-	raddr, err := net.ResolveUDPAddr("udp", c.addr)
+	clientCert := peerkit.TakeClientCert(cfg)
+	raddr, err := net.ResolveUDPAddr("udp", c.Addr)
 	if err != nil {
 		return err
 	}
 	laddr := &net.UDPAddr{IP: raddr.IP} // same family and loopback address, any port
-	failed := false
-	for i := 1; i <= c.n; i++ {
-		if i > 1 && c.pause > 0 {
-			time.Sleep(c.pause)
-		}
-		t := &truth{Role: "client", Conn: i, OfferedALPN: cfg.NextProtos}
-		requested := false
-		connCfg := cfg.Clone()
-		connCfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			requested = true
-			if clientCert == nil {
-				return &tls.Certificate{}, nil // empty Certificate message
-			}
-			t.ClientCertSent = true
-			return clientCert, nil
-		}
-		if !clientOne(c, i, raddr, laddr, connCfg, versions, t) {
-			failed = true
-		}
-		t.ClientCertRequested = &requested
-		emit(out, t)
-	}
-	if failed {
-		os.Exit(2)
-	}
-	return nil
+	return c.Clients(c.n, func(i int) (bool, error) {
+		t := &truth{Endpoint: peerkit.Endpoint{Role: "client", Conn: i}}
+		t.OfferedALPN = cfg.NextProtos
+		ok := clientOne(c, i, raddr, laddr, clientCert.Config(cfg, &t.TLS), versions, t)
+		out.Emit(t)
+		return ok, nil
+	})
 }
 
 func clientOne(c *config, i int, raddr, laddr *net.UDPAddr, cfg *tls.Config, versions []quic.Version, t *truth) bool {
@@ -470,12 +312,12 @@ func clientOne(c *config, i int, raddr, laddr *net.UDPAddr, cfg *tls.Config, ver
 	defer udp.Close()
 	defer tr.Close()
 	t.Local, t.Remote = udp.LocalAddr().String(), raddr.String()
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
 	qcfg := &quic.Config{
 		Versions:             versions,
-		HandshakeIdleTimeout: c.timeout,
-		MaxIdleTimeout:       c.timeout,
+		HandshakeIdleTimeout: c.Timeout,
+		MaxIdleTimeout:       c.Timeout,
 		Tracer: func(_ context.Context, isClient bool, dcid quic.ConnectionID) qlogwriter.Trace {
 			if isClient {
 				t.ClientInitialDCID = hex.EncodeToString(dcid.Bytes())

@@ -17,6 +17,8 @@
 # reorders chosen datagrams, so both stacks really retransmit) and captures
 # the client's side of the relay.
 #
+# The captures go to $OUT (by default testdata/pcaps/dtls).
+#
 # Truth files: what each endpoint itself reported. OpenSSL: the session
 # summary of s_client, "CIPHER is" of s_server, and every record each side
 # sent according to its own -trace output (record epoch and sequence number,
@@ -24,22 +26,12 @@
 # GnuTLS: gnutls-cli's session description and certificate lines and
 # gnutls-serv's log.
 set -euo pipefail
-
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
-REPO="$(cd "$HERE/../.." && pwd)"
-TO=20 # seconds: upper bound for each server/client process
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+OUT=${OUT:-$HERE/dtls}
 MTU=400
 
-log() { printf '[generate-dtls] %s\n' "$*" >&2; }
-
 # ---------------------------------------------------------------- helpers ---
-# shellcheck source=lib.sh
-. "$HERE/lib.sh"
-
-
-
-
 
 # ossl_trace FILE: JSON lines, one per record the endpoint sent, from an
 # OpenSSL -trace transcript: {epoch, seq, content_type, length, messages:
@@ -250,36 +242,13 @@ fi
 require_root_and generate-dtls.sh "apt-get install tcpdump openssl gnutls-bin iproute2 jq" \
 	go tcpdump openssl gnutls-cli gnutls-serv ip ss jq unshare timeout
 
-WORK=$(mktemp -d /tmp/tlsinspect-dtls.XXXXXX)
-[[ -n ${KEEP_WORK:-} ]] || trap 'rm -rf "$WORK"' EXIT
-export WORK PKI="$WORK/pki" RELAY="$WORK/bin/dtlsrelay"
+gen_setup dtls dtlsrelay
+export RELAY="$WORK/bin/dtlsrelay"
 
-log "building dtlsrelay"
-(cd "$REPO" && CGO_ENABLED=0 go build -o "$RELAY" ./internal/dtlsrelay)
-log "creating certificates"
-make_pki "$PKI"
+# keep_scenario NAME PACKETS: the capture and its truth file.
+keep_scenario() {
+	keep "$T/$1.pcap" "$T/$1.truth.json"
+}
 
-if [[ $# -gt 0 ]]; then SCEN=("$@"); else SCEN=("${ALL[@]}"); fi
-failed=()
-for name in "${SCEN[@]}"; do
-	log "scenario $name"
-	export T="$WORK/$name"
-	rm -rf "$T"
-	mkdir -p "$T"
-	rc=0
-	unshare -n bash "$SELF" --inner "$name" || rc=$?
-	npk=$(tcpdump -r "$T/$name.pcap" 2>/dev/null | wc -l || true)
-	if [[ $rc != 0 || $npk -lt 6 || ! -s $T/$name.truth.json ]]; then
-		log "scenario $name FAILED (rc=$rc, $npk packets)"
-		failed+=("$name")
-		continue
-	fi
-	mkdir -p "$HERE/dtls"
-	cp "$T/$name.pcap" "$T/$name.truth.json" "$HERE/dtls/"
-done
-chmod a+r "$HERE"/dtls/dtls*.pcap "$HERE"/dtls/dtls*.truth.json 2>/dev/null || true
-if ((${#failed[@]})); then
-	log "FAILED: ${failed[*]}"
-	exit 1
-fi
+run_scenarios in_netns keep_scenario "$@"
 log "done"

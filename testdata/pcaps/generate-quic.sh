@@ -21,22 +21,18 @@
 # Key logs: NAME.keys holds the client's secrets (tls.Config.KeyLogWriter),
 # enough to decrypt the Handshake packets of both directions.
 #
+# The captures go to $OUT (by default testdata/pcaps/quic).
+#
 # Truth files: what each endpoint itself reported (one JSON object per
 # connection from quicpeer: tls.ConnectionState and quic.ConnectionState,
 # addresses, the client's Initial DCID and SCID; the server's view of the
 # ClientHello), combined by lib.sh's write_truth.
 set -euo pipefail
-
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
-REPO="$(cd "$HERE/../.." && pwd)"
-TO=20 # seconds: upper bound for each server/client process
-
-log() { printf '[generate-quic] %s\n' "$*" >&2; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+OUT=${OUT:-$HERE/quic}
 
 # ---------------------------------------------------------------- helpers ---
-# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
-. "$HERE/lib.sh"
 
 # quic_pair NAME PORT "server flags" "client flags": capture one quicpeer
 # server and client on loopback; truth lines go to $T/server.jsonl and
@@ -109,37 +105,15 @@ fi
 require_root_and generate-quic.sh "apt-get install tcpdump openssl iproute2 jq" \
 	go tcpdump openssl ip ss jq unshare timeout
 
-WORK=$(mktemp -d /tmp/tlsinspect-quic.XXXXXX)
-[[ -n ${KEEP_WORK:-} ]] || trap 'rm -rf "$WORK"' EXIT
-export WORK PKI="$WORK/pki" PEER="$WORK/bin/quicpeer"
+gen_setup quic quicpeer
+export PEER="$WORK/bin/quicpeer"
 
-log "building quicpeer"
-(cd "$REPO" && CGO_ENABLED=0 go build -o "$PEER" ./internal/quicpeer)
-log "creating certificates"
-make_pki "$PKI"
+# keep_scenario NAME PACKETS: the capture, its key log and truth file.
+keep_scenario() {
+	[[ -s $T/$1.keys ]] || return 1
+	keep "$T/$1.pcap" "$T/$1.keys" "$T/$1.truth.json" || return 1
+	log "$1: $2 packets"
+}
 
-if [[ $# -gt 0 ]]; then SCEN=("$@"); else SCEN=("${ALL[@]}"); fi
-failed=()
-for name in "${SCEN[@]}"; do
-	log "scenario $name"
-	export T="$WORK/$name"
-	rm -rf "$T"
-	mkdir -p "$T"
-	rc=0
-	unshare -n bash "$SELF" --inner "$name" || rc=$?
-	npk=$(tcpdump -r "$T/$name.pcap" 2>/dev/null | wc -l || true)
-	if [[ $rc != 0 || $npk -lt 6 || ! -s $T/$name.truth.json || ! -s $T/$name.keys ]]; then
-		log "scenario $name FAILED (rc=$rc, $npk packets)"
-		failed+=("$name")
-		continue
-	fi
-	mkdir -p "$HERE/quic"
-	cp "$T/$name.pcap" "$T/$name.keys" "$T/$name.truth.json" "$HERE/quic/"
-	log "$name: $npk packets"
-done
-chmod a+r "$HERE"/quic/quic-* 2>/dev/null || true
-if ((${#failed[@]})); then
-	log "FAILED: ${failed[*]}"
-	exit 1
-fi
+run_scenarios in_netns keep_scenario "$@"
 log "done"

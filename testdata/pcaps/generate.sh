@@ -11,24 +11,14 @@
 # Every scenario runs inside its own new network namespace (unshare -n; the VLAN
 # one in two `ip netns` namespaces joined by a veth pair) whose loopback gets
 # MTU 1500 and no TSO/GSO/GRO, so TCP segments are Ethernet-sized as on a real
-# network. No traffic leaves those namespaces.
+# network. No traffic leaves those namespaces. The captures go to $OUT (by
+# default testdata/pcaps).
 set -euo pipefail
-
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
-REPO="$(cd "$HERE/../.." && pwd)"
-TO=20 # seconds: upper bound for each server/client process
-
-log() { printf '[generate] %s\n' "$*" >&2; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+OUT=${OUT:-$HERE}
 
 # ---------------------------------------------------------------- helpers ---
-# shellcheck source=lib.sh
-. "$HERE/lib.sh"
-
-
-
-
-
 
 # go_pair PORT "server flags" "client flags": capture one tlspeer server and
 # client run on loopback; truth lines go to $T/server.jsonl and $T/client.jsonl.
@@ -856,31 +846,20 @@ fi
 require_root_and generate.sh "apt-get install tcpdump tshark openssl curl gnutls-bin ethtool iproute2 jq" \
 	go tcpdump tshark editcap capinfos openssl curl gnutls-cli gnutls-serv ethtool ip ss jq unshare timeout
 
-WORK=$(mktemp -d /tmp/tlsinspect-pcaps.XXXXXX)
-[[ -n ${KEEP_WORK:-} ]] || trap 'rm -rf "$WORK"' EXIT
-export WORK PKI="$WORK/pki" PEER="$WORK/bin/tlspeer" MANGLE="$WORK/bin/pcapmangle"
+gen_setup pcaps tlspeer pcapmangle
+export PEER="$WORK/bin/tlspeer" MANGLE="$WORK/bin/pcapmangle"
 
-log "building tlspeer and pcapmangle"
-(cd "$REPO" && CGO_ENABLED=0 go build -o "$WORK/bin/tlspeer" ./internal/tlspeer &&
-	CGO_ENABLED=0 go build -o "$WORK/bin/pcapmangle" ./internal/pcapmangle)
-log "creating certificates"
-make_pki "$PKI"
-
-if [[ $# -gt 0 ]]; then SCEN=("$@"); else SCEN=("${ALL[@]}"); fi
-failed=()
-for name in "${SCEN[@]}"; do
-	log "scenario $name"
-	export T="$WORK/$name"
-	rm -rf "$T"
-	mkdir -p "$T"
-	# The kernel can drop packets on the capture socket (seen with -i any):
-	# a capture that misses a segment is made again, up to three times.
+# run_scenario NAME: the kernel can drop packets on the capture socket (seen
+# with -i any): a capture that misses a segment is made again, up to three
+# times.
+run_scenario() {
+	local name=$1 try rc lost
 	for try in 1 2 3; do
 		rc=0
 		if [[ $name == vlan-go ]]; then
 			("sc_$name") || rc=$?
 		else
-			unshare -n bash "$SELF" --inner "$name" || rc=$?
+			in_netns "$name" || rc=$?
 		fi
 		[[ $name == reorder-retrans-go ]] && break
 		lost=$(tshark -r "$T/$name.pcap" -o tcp.check_checksum:FALSE \
@@ -888,24 +867,22 @@ for name in "${SCEN[@]}"; do
 		[[ $lost == 0 ]] && break
 		log "scenario $name: capture missed a segment (try $try), again"
 	done
-	npk=$(tcpdump -r "$T/$name.pcap" 2>/dev/null | wc -l || true)
-	if [[ $rc != 0 || $npk -lt 6 || ! -s $T/$name.truth.json ]]; then
-		log "scenario $name FAILED (rc=$rc, $npk packets)"
-		failed+=("$name")
-		continue
-	fi
-	cp "$T/$name.pcap" "$T/$name.truth.json" "$HERE/"
-	# Key logs (NSS format) of the scenarios that record them: throwaway
-	# keys of throwaway sessions, kept so that tests can decrypt.
-	[[ -s $T/$name.keys ]] && cp "$T/$name.keys" "$HERE/"
+	return "$rc"
+}
+
+# keep_scenario NAME PACKETS: the capture and its truth file, the key log
+# (NSS format) of the scenarios that record one (throwaway keys of throwaway
+# sessions, kept so that tests can decrypt), and the other forms of two.
+keep_scenario() {
+	local name=$1
+	keep "$T/$name.pcap" "$T/$name.truth.json" || return 1
+	if [[ -s $T/$name.keys ]]; then keep "$T/$name.keys" || return 1; fi
 	case $name in
-	tls13-go) editcap -F pcapng "$HERE/tls13-go.pcap" "$HERE/tls13-go.pcapng" ;;
-	tls12-ecdhe-go) gzip -9 -n -c "$HERE/tls12-ecdhe-go.pcap" >"$HERE/tls12-ecdhe-go.pcap.gz" ;;
+	tls13-go) editcap -F pcapng "$OUT/tls13-go.pcap" "$OUT/tls13-go.pcapng" ;;
+	tls12-ecdhe-go) gzip -9 -n -c "$OUT/tls12-ecdhe-go.pcap" >"$OUT/tls12-ecdhe-go.pcap.gz" ;;
 	esac
-done
-chmod a+r "$HERE"/*.pcap* "$HERE"/*.truth.json 2>/dev/null || true
-if ((${#failed[@]})); then
-	log "FAILED: ${failed[*]}"
-	exit 1
-fi
-log "done: $(ls "$HERE"/*.pcap* | wc -l) capture files in $HERE"
+	chmod a+r "$OUT"/"$name".pcap*
+}
+
+run_scenarios run_scenario keep_scenario "$@"
+log "done: $(ls "$OUT"/*.pcap* | wc -l) capture files in $OUT"

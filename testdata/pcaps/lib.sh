@@ -1,5 +1,17 @@
-# Shell helpers shared by generate.sh and generate-dtls.sh (sourced; the
-# caller sets $T, the scenario's work directory, and defines log()).
+# Shell helpers shared by generate.sh, generate-dtls.sh and generate-quic.sh,
+# which source it first thing. It sets HERE (this directory), SELF (the
+# generator), REPO (the repository), TO (seconds a server or client process
+# may take) and log(); the generator sets $T, the scenario's work directory,
+# and ALL, its scenarios. OUT (from the environment) is where the captures
+# go: by default the generator's own directory under testdata/pcaps.
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SELF="$HERE/$(basename "${BASH_SOURCE[1]}")"
+REPO="$(cd "$HERE/../.." && pwd)"
+# shellcheck disable=SC2034 # used by the generators
+TO=20 # seconds: upper bound for each server/client process
+
+log() { printf '[%s] %s\n' "$(basename "$SELF" .sh)" "$*" >&2; }
 
 setup_lo() {
 	ip link set lo up mtu 1500
@@ -174,5 +186,68 @@ require_root_and() {
 			echo "$script: missing $tool ($hint)" >&2
 			exit 1
 		}
+	done
+}
+
+# gen_setup NAME TOOL...: the generator's work directory $WORK
+# (/tmp/tlsinspect-NAME.*, removed at exit unless KEEP_WORK is set) with the
+# PKI of make_pki in $PKI and each TOOL, a command of internal/, built in
+# $WORK/bin.
+gen_setup() {
+	local name=$1 tool
+	shift
+	WORK=$(mktemp -d "/tmp/tlsinspect-$name.XXXXXX")
+	[[ -n ${KEEP_WORK:-} ]] || trap 'rm -rf "$WORK"' EXIT
+	export WORK PKI="$WORK/pki"
+	log "building $*"
+	for tool in "$@"; do
+		(cd "$REPO" && CGO_ENABLED=0 go build -o "$WORK/bin/$tool" "./internal/$tool")
+	done
+	log "creating certificates"
+	make_pki "$PKI"
+}
+
+# in_netns NAME: run scenario NAME in a new network namespace (the generator
+# run again with --inner NAME).
+in_netns() {
+	unshare -n bash "$SELF" --inner "$1"
+}
+
+# run_scenarios RUN KEEP NAME...: each scenario NAME (all of ALL if none is
+# named) in a fresh work directory $T=$WORK/NAME: `RUN NAME` makes it, and
+# unless that fails or leaves a capture of fewer than 6 packets or no
+# NAME.truth.json, `KEEP NAME PACKETS` keeps it in $OUT (failing if something
+# is missing). Exits 1 after them all if any failed.
+run_scenarios() {
+	local run=$1 keep=$2 name rc npk
+	shift 2
+	local scen=("$@") failed=()
+	((${#scen[@]})) || scen=("${ALL[@]}")
+	mkdir -p "$OUT"
+	for name in "${scen[@]}"; do
+		log "scenario $name"
+		export T="$WORK/$name"
+		rm -rf "$T"
+		mkdir -p "$T"
+		rc=0
+		"$run" "$name" || rc=$?
+		npk=$(tcpdump -r "$T/$name.pcap" 2>/dev/null | wc -l || true)
+		if [[ $rc != 0 || $npk -lt 6 || ! -s $T/$name.truth.json ]] || ! "$keep" "$name" "$npk"; then
+			log "scenario $name FAILED (rc=$rc, $npk packets)"
+			failed+=("$name")
+		fi
+	done
+	if ((${#failed[@]})); then
+		log "FAILED: ${failed[*]}"
+		exit 1
+	fi
+}
+
+# keep FILE...: copy the scenario's files to $OUT, readable by all.
+keep() {
+	local f
+	cp "$@" "$OUT/" || return 1
+	for f in "$@"; do
+		chmod a+r "$OUT/$(basename "$f")"
 	done
 }
