@@ -99,29 +99,26 @@ type oooSeg struct {
 
 // Assembler reassembles TCP connections. It is not safe for concurrent use.
 type Assembler struct {
-	handler    Handler
-	cfg        Config
-	conns      map[connKey]*conn
-	live       connList  // open connections and tombstones not yet closed
-	closed     connList  // closed connections: kept briefly for late packets
-	base       time.Time // packet time origin; times are stored as ns since base
-	baseSet    bool
-	lastFlush  int64
-	flushEvery int64
-	nextID     uint64
-	frame      uint64 // NumberPacket
-	free       []*state
-	stats      Stats
+	handler Handler
+	cfg     Config
+	conns   map[connKey]*conn
+	live    connList  // open connections and tombstones not yet closed
+	closed  connList  // closed connections: kept briefly for late packets
+	base    time.Time // packet time origin; times are stored as ns since base
+	baseSet bool
+	nextID  uint64
+	frame   uint64 // NumberPacket
+	free    []*state
+	stats   Stats
 }
 
 // NewAssembler returns an Assembler that opens connections through h.
 func NewAssembler(h Handler, cfg Config) *Assembler {
 	cfg = cfg.withDefaults()
 	return &Assembler{
-		handler:    h,
-		cfg:        cfg,
-		conns:      make(map[connKey]*conn),
-		flushEvery: int64(cfg.FlushInterval()),
+		handler: h,
+		cfg:     cfg,
+		conns:   make(map[connKey]*conn),
 	}
 }
 
@@ -156,10 +153,6 @@ func (a *Assembler) Segment(ts time.Time, src, dst netip.Addr, tcp *layers.TCP) 
 	}
 	a.stats.Packets++
 	t := a.rel(ts)
-	if !a.cfg.ExternalFlush && t-a.lastFlush >= a.flushEvery {
-		a.lastFlush = t
-		a.flushIdle(t)
-	}
 	s := Endpoint{src, uint16(tcp.SrcPort)}
 	d := Endpoint{dst, uint16(tcp.DstPort)}
 	key, srcIsA := makeKey(s, d)
@@ -687,7 +680,9 @@ func (a *Assembler) freeState(c *conn) {
 // FlushIdle closes connections and expires tombstones that have seen no
 // packet for longer than Config.IdleTimeout before now (packet time);
 // closed connections are forgotten sooner (closedLinger).
-// Segment also does this itself as packet time advances.
+// The caller calls it as packet time advances, every
+// Config.FlushInterval (and, for a live source, by the wall clock when no
+// packet arrives); Segment never does.
 func (a *Assembler) FlushIdle(now time.Time) {
 	if a.live.head == nil && a.closed.head == nil {
 		return

@@ -513,9 +513,11 @@ func TestIdleFlushByPacketTime(t *testing.T) {
 	if h.conns[0].closes != 0 {
 		t.Fatal("closed too early")
 	}
-	// A packet of an unrelated connection 75s later triggers the internal flush.
+	// A packet of an unrelated connection 75s later, then the flush its
+	// time calls for (the caller's: analyze flushes every FlushInterval).
 	third := Endpoint{netip.MustParseAddr("10.8.8.8"), 42000}
 	feed(a, third, srv, []seg{{from: 'c', flags: "S", seq: 5, at: 75 * time.Second}})
+	a.FlushIdle(t0.Add(75 * time.Second))
 	r := h.conns[0]
 	if r.closes != 1 || r.reason != CloseIdle || !r.closeTS.Equal(closedAt) {
 		t.Fatalf("close %d %v at %v", r.closes, r.reason, r.closeTS)

@@ -87,9 +87,15 @@ func BenchmarkManyConnections(b *testing.B) {
 		tcp.Payload = p
 		a.Segment(ts, src, dst, tcp)
 	}
+	every := Config{}.FlushInterval()
+	next := ts.Add(every)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for n := range b.N {
+		if ts.After(next) { // as analyze does
+			a.FlushIdle(ts)
+			next = ts.Add(every)
+		}
 		i := n % distinct
 		c := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
 		cp := uint16(30000 + i%30000)

@@ -124,11 +124,6 @@ type Config struct {
 	// IdleTimeout closes connections and expires tombstones with no packet
 	// for this long, in packet time (default 2m).
 	IdleTimeout time.Duration
-	// ExternalFlush stops Segment from flushing idle connections as packet
-	// time advances: the caller calls FlushIdle every FlushInterval itself.
-	// analyze does, so that connections sharded across several Assemblers
-	// expire at the same packets as they would in one.
-	ExternalFlush bool
 }
 
 // FlushInterval is how often, in packet time, idle connections are looked
