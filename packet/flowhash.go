@@ -15,67 +15,97 @@ import (
 // packet to learn its flow. When ok, Decode finds the same addresses and
 // ports or an error.
 func FlowHash(lt layers.LinkType, data []byte) (hash uint64, ok bool) {
+	version, off, ok := ipStart(lt, data)
+	if !ok {
+		return 0, false
+	}
+	return ipFlowHash(version, data[off:])
+}
+
+// ipStart finds where the IP header of a packet begins, and its version,
+// for the link layers that FlowHash and ReadHeader read by hand: Ethernet
+// (VLAN tags skipped as Decoder.ether does), Linux SLL and SLL2, raw IP and
+// BSD null/loopback. It refuses what gopacket's layers would reject, so
+// that Decode agrees.
+func ipStart(lt layers.LinkType, data []byte) (version byte, off int, ok bool) {
 	switch lt {
 	case layers.LinkTypeEthernet:
 		if len(data) < 14 {
-			return 0, false
+			return 0, 0, false
 		}
-		return etherFlowHash(binary.BigEndian.Uint16(data[12:14]), data[14:])
+		et, off := binary.BigEndian.Uint16(data[12:14]), 14
+		for tags := 0; isVLAN(et); tags++ {
+			if tags == maxEncapsulation || len(data) < off+4 {
+				return 0, 0, false
+			}
+			et, off = binary.BigEndian.Uint16(data[off+2:off+4]), off+4
+		}
+		return etherVersion(et), off, etherVersion(et) != 0
 	case layers.LinkTypeLinuxSLL:
-		if len(data) < 16 {
-			return 0, false
+		if len(data) < 16 || binary.BigEndian.Uint16(data[4:6]) > 8 { // gopacket rejects longer addresses
+			return 0, 0, false
 		}
-		return etherFlowHash(binary.BigEndian.Uint16(data[14:16]), data[16:])
+		v := etherVersion(binary.BigEndian.Uint16(data[14:16]))
+		return v, 16, v != 0
 	case layers.LinkTypeLinuxSLL2:
-		if len(data) < 20 {
-			return 0, false
+		if len(data) < 20 || data[11] > 8 {
+			return 0, 0, false
 		}
-		return etherFlowHash(binary.BigEndian.Uint16(data[0:2]), data[20:])
+		v := etherVersion(binary.BigEndian.Uint16(data[0:2]))
+		return v, 20, v != 0
 	case layers.LinkTypeRaw, 12, 14:
 		if len(data) == 0 {
-			return 0, false
+			return 0, 0, false
 		}
-		return ipFlowHash(data[0]>>4, data)
+		return data[0] >> 4, 0, true
 	case layers.LinkTypeIPv4:
-		return ipFlowHash(4, data)
+		return 4, 0, true
 	case layers.LinkTypeIPv6:
-		return ipFlowHash(6, data)
+		return 6, 0, true
 	case layers.LinkTypeNull, layers.LinkTypeLoop:
 		if len(data) < 4 {
-			return 0, false
+			return 0, 0, false
 		}
-		af := binary.LittleEndian.Uint32(data) // as Decoder.link reads it
-		if af > 0xffff {
-			af = binary.BigEndian.Uint32(data)
-		}
-		switch af {
-		case 2:
-			return ipFlowHash(4, data[4:])
-		case 10, 23, 24, 28, 30:
-			return ipFlowHash(6, data[4:])
-		}
+		v := nullFamily(data)
+		return v, 4, v != 0
 	}
-	return 0, false
+	return 0, 0, false
 }
 
-// etherFlowHash skips VLAN tags as Decoder.ether does.
-func etherFlowHash(et uint16, data []byte) (uint64, bool) {
-	for range maxEncapsulation {
-		switch layers.EthernetType(et) {
-		case layers.EthernetTypeIPv4:
-			return ipFlowHash(4, data)
-		case layers.EthernetTypeIPv6:
-			return ipFlowHash(6, data)
-		case layers.EthernetTypeDot1Q, layers.EthernetTypeQinQ, 0x9100, 0x9200:
-			if len(data) < 4 {
-				return 0, false
-			}
-			et, data = binary.BigEndian.Uint16(data[2:4]), data[4:]
-		default:
-			return 0, false
-		}
+func isVLAN(et uint16) bool {
+	switch layers.EthernetType(et) {
+	case layers.EthernetTypeDot1Q, layers.EthernetTypeQinQ, 0x9100, 0x9200:
+		return true
 	}
-	return 0, false
+	return false
+}
+
+// etherVersion is the IP version an EtherType carries, or 0.
+func etherVersion(et uint16) byte {
+	switch layers.EthernetType(et) {
+	case layers.EthernetTypeIPv4:
+		return 4
+	case layers.EthernetTypeIPv6:
+		return 6
+	}
+	return 0
+}
+
+// nullFamily is the IP version of a BSD null/loopback header's address
+// family (at least 4 bytes), or 0. The family is in the byte order of the
+// capturing host (NULL) or big endian (LOOP); real values are below 256.
+func nullFamily(data []byte) byte {
+	af := binary.LittleEndian.Uint32(data)
+	if af > 0xffff {
+		af = binary.BigEndian.Uint32(data)
+	}
+	switch af {
+	case 2: // AF_INET everywhere
+		return 4
+	case 10, 23, 24, 28, 30: // AF_INET6: Linux, Windows, NetBSD/OpenBSD, FreeBSD, Darwin
+		return 6
+	}
+	return 0
 }
 
 func ipFlowHash(version byte, data []byte) (uint64, bool) {

@@ -30,65 +30,8 @@ type Header struct {
 // which Decode decodes the slow way; when ok, that would give the same
 // segment.
 func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
-	off := 0
-	var version byte
-	switch lt {
-	case layers.LinkTypeEthernet:
-		if len(data) < 14 {
-			return h, false
-		}
-		et := binary.BigEndian.Uint16(data[12:14])
-		off = 14
-		for tags := 0; isVLAN(et); tags++ {
-			if tags == maxEncapsulation || len(data) < off+4 {
-				return h, false
-			}
-			et = binary.BigEndian.Uint16(data[off+2 : off+4])
-			off += 4
-		}
-		switch layers.EthernetType(et) {
-		case layers.EthernetTypeIPv4:
-			version = 4
-		case layers.EthernetTypeIPv6:
-			version = 6
-		default:
-			return h, false
-		}
-	case layers.LinkTypeLinuxSLL:
-		if len(data) < 16 || binary.BigEndian.Uint16(data[4:6]) > 8 { // gopacket rejects longer addresses
-			return h, false
-		}
-		version, off = etherVersion(binary.BigEndian.Uint16(data[14:16])), 16
-	case layers.LinkTypeLinuxSLL2:
-		if len(data) < 20 || data[11] > 8 {
-			return h, false
-		}
-		version, off = etherVersion(binary.BigEndian.Uint16(data[0:2])), 20
-	case layers.LinkTypeRaw, 12, 14:
-		if len(data) == 0 {
-			return h, false
-		}
-		version = data[0] >> 4
-	case layers.LinkTypeIPv4:
-		version = 4
-	case layers.LinkTypeIPv6:
-		version = 6
-	case layers.LinkTypeNull, layers.LinkTypeLoop:
-		if len(data) < 4 {
-			return h, false
-		}
-		af := binary.LittleEndian.Uint32(data) // as Decoder.link reads it
-		if af > 0xffff {
-			af = binary.BigEndian.Uint32(data)
-		}
-		switch af {
-		case 2:
-			version = 4
-		case 10, 23, 24, 28, 30:
-			version = 6
-		}
-		off = 4
-	default:
+	version, off, ok := ipStart(lt, data)
+	if !ok {
 		return h, false
 	}
 	ip := data[off:]
@@ -142,24 +85,6 @@ func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
 	h.start = int32(off + hlen)
 	h.end = int32(off + len(tcp))
 	return h, true
-}
-
-func isVLAN(et uint16) bool {
-	switch layers.EthernetType(et) {
-	case layers.EthernetTypeDot1Q, layers.EthernetTypeQinQ, 0x9100, 0x9200:
-		return true
-	}
-	return false
-}
-
-func etherVersion(et uint16) byte {
-	switch layers.EthernetType(et) {
-	case layers.EthernetTypeIPv4:
-		return 4
-	case layers.EthernetTypeIPv6:
-		return 6
-	}
-	return 0
 }
 
 // Hash is FlowHash of the packet the header was read from.

@@ -238,16 +238,10 @@ func (d *Decoder) link(lt layers.LinkType, data []byte) (result, error) {
 		if len(data) < 4 {
 			return resNonTCP, d.truncErr("loopback header", len(data), 4)
 		}
-		// The address family is in the byte order of the capturing host
-		// (NULL) or big endian (LOOP); real values are below 256.
-		af := binary.LittleEndian.Uint32(data)
-		if af > 0xffff {
-			af = binary.BigEndian.Uint32(data)
-		}
-		switch af {
-		case 2: // AF_INET everywhere
+		switch nullFamily(data) {
+		case 4:
 			return d.ipv4(data[4:], 0)
-		case 10, 23, 24, 28, 30: // AF_INET6: Linux, Windows, NetBSD/OpenBSD, FreeBSD, Darwin
+		case 6:
 			return d.ipv6(data[4:], 0)
 		}
 		return resNonTCP, nil
