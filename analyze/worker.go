@@ -121,8 +121,7 @@ func (w *worker) packet(n uint64, p capture.Packet) {
 	}
 	switch {
 	case ok:
-		w.asm.NumberPacket(n)
-		r := w.asm.Segment(seg.Timestamp, seg.Src, seg.Dst, seg.TCP)
+		r := w.segment(n, &seg)
 		if w.cfg.Handshakes != nil {
 			w.cfg.Handshakes.Packet(p, r)
 		}
@@ -138,19 +137,17 @@ func (w *worker) packet(n uint64, p capture.Packet) {
 
 // header follows packet n, whose header the reader read.
 func (w *worker) header(n uint64, p capture.Packet, h *packet.Header) {
-	w.key = orderKey(n, false)
 	seg := w.dec.DecodeHeader(p, h)
 	w.c.Decodable++
-	w.asm.NumberPacket(n)
-	w.asm.Segment(seg.Timestamp, seg.Src, seg.Dst, seg.TCP)
+	w.segment(n, &seg)
 }
 
-// segment follows packet n, a TCP segment the reader decoded (from IP
-// fragments, or a tunnel).
-func (w *worker) segment(n uint64, seg *packet.Segment) {
+// segment follows packet n, a TCP segment, and returns what
+// tcpstream.Assembler.Segment does.
+func (w *worker) segment(n uint64, seg *packet.Segment) tcpstream.Receiver {
 	w.key = orderKey(n, false)
 	w.asm.NumberPacket(n)
-	w.asm.Segment(seg.Timestamp, seg.Src, seg.Dst, seg.TCP)
+	return w.asm.Segment(seg.Timestamp, seg.Src, seg.Dst, seg.TCP)
 }
 
 func (w *worker) datagram(n uint64, dg packet.Datagram) udpflow.Receiver {
