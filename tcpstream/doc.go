@@ -40,6 +40,9 @@
 // reported with the real reason. Close is called exactly once per Receiver.
 //
 // Time is packet time: idle timeouts compare packet timestamps, never the
-// wall clock, so offline captures behave like live ones. The Assembler is not
+// wall clock, so offline captures behave like live ones. The caller decides
+// when idle connections are looked for (FlushIdle, every
+// Config.FlushInterval of packet time), so that connections spread over
+// several Assemblers expire at the same packets. The Assembler is not
 // safe for concurrent use, and Receivers must not call back into it.
 package tcpstream
