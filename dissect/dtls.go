@@ -93,7 +93,8 @@ type DTLSEvent struct {
 	// MessageSeq is the message_seq of an EventHandshake or EventSkipped.
 	MessageSeq uint16
 	// CID is the connection ID of a tls12_cid record or of a unified
-	// header, when its length is known (see SetCID) or could be inferred.
+	// header, when its length is known (see Pair) or could be inferred
+	// from the record length field.
 	CID []byte
 	// Unified marks a DTLS 1.3 record with the unified header (RFC 9147
 	// §4): always encrypted, its content type hidden; it is emitted as
@@ -180,8 +181,6 @@ type DTLSHalf struct {
 	AnomalyCount int
 
 	peer   *DTLSHalf
-	cid    []byte // connection ID carried by this direction's records (SetCID)
-	cidSet bool
 	ownCID []byte // connection ID this endpoint asked its peer to use
 	hasOwn bool
 
@@ -229,29 +228,15 @@ type dtlsDelivered struct {
 	prefix []byte
 }
 
-// SetCID sets the connection ID carried by the records of this direction
-// (tls12_cid records and unified headers with the C bit): the one the
-// receiving endpoint asked for in its hello's connection_id extension. Its
-// length is what frames those records; without it the length is inferred
-// from the record length field where there is one.
-func (h *DTLSHalf) SetCID(cid []byte) {
-	h.cid = append([]byte(nil), cid...)
-	h.cidSet = true
-}
-
 // Pair links the two directions of one flow, so that each takes the
 // connection ID its records carry from the other's hello (the receiver's
-// connection_id extension) without SetCID. Both keep a pointer to the
+// connection_id extension); without it that length is inferred from the
+// record length field where there is one. Both keep a pointer to the
 // other: neither may be copied afterwards.
 func (h *DTLSHalf) Pair(peer *DTLSHalf) {
 	h.peer = peer
 	peer.peer = h
 }
-
-// OwnCID returns the connection ID this direction's endpoint asked its peer
-// to use (from its ClientHello or ServerHello connection_id extension), and
-// whether it sent one.
-func (h *DTLSHalf) OwnCID() ([]byte, bool) { return h.ownCID, h.hasOwn }
 
 // Buffered returns the bytes currently held for incomplete or waiting
 // handshake messages.
@@ -326,9 +311,7 @@ func (h *DTLSHalf) record(b []byte, off int, emit func(DTLSEvent)) (int, error) 
 		if off == 0 {
 			return len(b), h.notDTLS(off, "%d bytes, shorter than a record header", len(b))
 		}
-		h.Truncated++
-		h.anomaly("record header truncated at datagram offset %d: %d bytes", off, len(b))
-		return len(b), fmt.Errorf("DTLS record header truncated at datagram offset %d: %d bytes", off, len(b))
+		return len(b), h.truncated("DTLS record header truncated at datagram offset %d: %d bytes", off, len(b))
 	}
 	typ := first
 	ver := uint16(b[1])<<8 | uint16(b[2])
@@ -354,9 +337,7 @@ func (h *DTLSHalf) record(b []byte, off int, emit func(DTLSEvent)) (int, error) 
 			return len(b), nil
 		}
 		if len(b) < dtlsHeaderLen+k {
-			h.Truncated++
-			h.anomaly("tls12_cid record header truncated at datagram offset %d", off)
-			return len(b), fmt.Errorf("DTLS tls12_cid record header truncated at datagram offset %d", off)
+			return len(b), h.truncated("DTLS tls12_cid record header truncated at datagram offset %d", off)
 		}
 		cid = b[11 : 11+k]
 		hdr += k
@@ -366,9 +347,7 @@ func (h *DTLSHalf) record(b []byte, off int, emit func(DTLSEvent)) (int, error) 
 		return len(b), h.notDTLS(off, "record length %d exceeds %d", n, maxCiphertext)
 	}
 	if len(b) < hdr+n {
-		h.Truncated++
-		h.anomaly("record at datagram offset %d truncated: length %d, %d bytes left", off, n, len(b)-hdr)
-		return len(b), fmt.Errorf("DTLS record at datagram offset %d truncated: length %d, %d bytes left", off, n, len(b)-hdr)
+		return len(b), h.truncated("DTLS record at datagram offset %d truncated: length %d, %d bytes left", off, n, len(b)-hdr)
 	}
 	h.Records++
 	frag := b[hdr : hdr+n]
@@ -443,6 +422,15 @@ func (h *DTLSHalf) notDTLS(off int, format string, args ...any) error {
 	return fmt.Errorf("%w: %s at datagram offset %d", ErrNotDTLS, msg, off)
 }
 
+// truncated counts a record cut short by the end of its datagram and
+// returns the error that describes it, which is also kept in Anomalies.
+func (h *DTLSHalf) truncated(format string, args ...any) error {
+	h.Truncated++
+	err := fmt.Errorf(format, args...)
+	h.anomaly("%v", err)
+	return err
+}
+
 // unified parses a DTLS 1.3 record with the unified header (RFC 9147 §4):
 // 0 0 1 C S L E E, then the connection ID if C, an 8- or 16-bit sequence
 // number (S), a 16-bit length if L (else the record fills the datagram),
@@ -478,9 +466,7 @@ func (h *DTLSHalf) unified(b []byte, off int, emit func(DTLSEvent)) (int, error)
 		hdr += 2
 	}
 	if len(b) < hdr {
-		h.Truncated++
-		h.anomaly("unified header truncated at datagram offset %d", off)
-		return len(b), fmt.Errorf("DTLS 1.3 unified header truncated at datagram offset %d: %d bytes", off, len(b))
+		return len(b), h.truncated("DTLS 1.3 unified header truncated at datagram offset %d: %d bytes", off, len(b))
 	}
 	if hasCID {
 		ev.CID = b[1 : 1+k]
@@ -493,9 +479,7 @@ func (h *DTLSHalf) unified(b []byte, off int, emit func(DTLSEvent)) (int, error)
 	if hasLen {
 		n = int(b[hdr-2])<<8 | int(b[hdr-1])
 		if len(b) < hdr+n {
-			h.Truncated++
-			h.anomaly("unified-header record at datagram offset %d truncated: length %d, %d bytes left", off, n, len(b)-hdr)
-			return len(b), fmt.Errorf("DTLS 1.3 record at datagram offset %d truncated: length %d, %d bytes left", off, n, len(b)-hdr)
+			return len(b), h.truncated("DTLS 1.3 record at datagram offset %d truncated: length %d, %d bytes left", off, n, len(b)-hdr)
 		}
 	}
 	h.Records++
@@ -507,11 +491,9 @@ func (h *DTLSHalf) unified(b []byte, off int, emit func(DTLSEvent)) (int, error)
 }
 
 // cidLength returns the length of the connection ID in this direction's
-// records, when known.
+// records, when known: the one the receiving endpoint asked for in its
+// hello's connection_id extension (see Pair).
 func (h *DTLSHalf) cidLength() (int, bool) {
-	if h.cidSet {
-		return len(h.cid), true
-	}
 	if h.peer != nil && h.peer.hasOwn {
 		return len(h.peer.ownCID), true
 	}
@@ -576,23 +558,19 @@ func (h *DTLSHalf) fragment(typ uint8, length int, seq uint16, off int, data []b
 	}
 	if h.started && int(seq) < h.next && !h.isMissing(seq) {
 		d := h.delivered(seq)
-		if d == nil && int(seq) < h.base {
+		switch {
+		case d == nil && int(seq) < h.base:
 			// Earlier than where delivery started (reordered, or the
 			// capture began with a later hello): deliver it late.
 			h.miss(seq)
-		}
-	}
-	if h.started && int(seq) < h.next && !h.isMissing(seq) {
-		d := h.delivered(seq)
-		if d != nil && off == 0 && flightStart(typ) &&
-			(d.typ != typ || d.length != length || !bytes.Equal(d.prefix[:min(len(d.prefix), len(data))], data[:min(len(d.prefix), len(data))])) {
+		case d != nil && off == 0 && flightStart(typ) &&
+			(d.typ != typ || d.length != length || !bytes.Equal(d.prefix[:min(len(d.prefix), len(data))], data[:min(len(d.prefix), len(data))])):
 			h.restart(seq, typ)
-		} else {
-			if d != nil && (d.typ != typ || d.length != length) {
-				h.Conflicts++
-				h.anomaly("handshake message_seq %d resent as type %d length %d, delivered as type %d length %d (resend ignored)", seq, typ, length, d.typ, d.length)
-				return
-			}
+		case d != nil && (d.typ != typ || d.length != length):
+			h.Conflicts++
+			h.anomaly("handshake message_seq %d resent as type %d length %d, delivered as type %d length %d (resend ignored)", seq, typ, length, d.typ, d.length)
+			return
+		default:
 			h.DuplicateFragments++
 			if off == 0 {
 				h.Retransmissions++
@@ -804,16 +782,16 @@ func (h *DTLSHalf) learnCID(m *dtlsMessage) {
 	default:
 		return
 	}
-	if cid, ok := ConnectionID(exts); ok {
+	if cid, ok := connectionID(exts); ok {
 		h.ownCID, h.hasOwn = cid, true
 	}
 }
 
-// ConnectionID returns the connection ID of a hello's connection_id
+// connectionID returns the connection ID of a hello's connection_id
 // extension (RFC 9146 §3, or the draft code point 53): the one the sender
 // asks its peer to put in the records it sends to it. The slice aliases the
 // extension data.
-func ConnectionID(exts []Extension) ([]byte, bool) {
+func connectionID(exts []Extension) ([]byte, bool) {
 	for _, typ := range []uint16{ExtensionConnectionID, ExtensionConnectionIDDraft} {
 		for _, e := range exts {
 			if e.Type != typ {
@@ -956,64 +934,6 @@ func IsDTLSClientHello(datagram []byte) bool {
 	cv := uint16(f[12])<<8 | uint16(f[13])
 	return f[0] == TypeClientHello && off == 0 && flen >= 2 && flen <= length &&
 		dtlsHandshakeHeaderLen+flen <= n && (f[12] == 0xfe || cv == VersionDTLS10OpenSSL)
-}
-
-// IsDTLS reports whether a whole datagram parses as DTLS records: DTLS
-// 1.0/1.2 headers whose lengths fit, and DTLS 1.3 unified headers (the
-// last one may lack a length). A connection ID of unknown length is
-// accepted where the record length can frame it.
-func IsDTLS(datagram []byte) bool {
-	b := datagram
-	if len(b) == 0 {
-		return false
-	}
-	for len(b) > 0 {
-		first := b[0]
-		if first&0xe0 == 0x20 {
-			seqLen := 1 + int(first>>3&1)
-			if first&0x04 == 0 {
-				return len(b) > 1+seqLen
-			}
-			at := 1 + seqLen
-			if first&0x10 != 0 {
-				k, ok := inferCIDLength(b, at)
-				if !ok {
-					return false
-				}
-				at += k
-			}
-			if len(b) < at+2 {
-				return false
-			}
-			n := int(b[at])<<8 | int(b[at+1])
-			if len(b) < at+2+n {
-				return false
-			}
-			b = b[at+2+n:]
-			continue
-		}
-		if first < RecordChangeCipherSpec || first > RecordACK || len(b) < dtlsHeaderLen {
-			return false
-		}
-		ver := uint16(b[1])<<8 | uint16(b[2])
-		if b[1] != 0xfe && ver != VersionDTLS10OpenSSL {
-			return false
-		}
-		hdr := dtlsHeaderLen
-		if first == RecordTLS12CID {
-			k, ok := inferCIDLength(b, 11)
-			if !ok {
-				return false
-			}
-			hdr += k
-		}
-		n := int(b[hdr-2])<<8 | int(b[hdr-1])
-		if n > maxCiphertext || len(b) < hdr+n {
-			return false
-		}
-		b = b[hdr+n:]
-	}
-	return true
 }
 
 // HelloVerifyRequest is a parsed HelloVerifyRequest body (RFC 6347 §4.2.1):

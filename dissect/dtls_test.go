@@ -27,13 +27,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
-
 	"github.com/tlsinspect/tlsinspect/dissect"
 	"github.com/tlsinspect/tlsinspect/fingerprint"
 	"github.com/tlsinspect/tlsinspect/iana"
+	"github.com/tlsinspect/tlsinspect/internal/testcap"
 	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
 )
 
@@ -614,20 +611,20 @@ func TestDTLSConnectionIDRecords(t *testing.T) {
 	}
 	// Known from the peer's hello: two connection-ID records in one datagram.
 	cids = nil
-	ext := append([]byte{0, 54, 0, byte(len(cid) + 1), byte(len(cid))}, cid...)
-	var sh []byte
-	sh = append(sh, 0xfe, 0xfd)
-	sh = append(sh, pattern(32, 1)...)
-	sh = append(sh, 0, 0xc0, 0x2f, 0) // session_id<0>, cipher_suite, compression_method
-	sh = append(sh, 0, byte(len(ext)))
-	sh = append(sh, ext...)
+	serverHello := func(cid []byte) []byte {
+		ext := append([]byte{0, 54, 0, byte(len(cid) + 1), byte(len(cid))}, cid...)
+		var sh []byte
+		sh = append(sh, 0xfe, 0xfd)
+		sh = append(sh, pattern(32, 1)...)
+		sh = append(sh, 0, 0xc0, 0x2f, 0) // session_id<0>, cipher_suite, compression_method
+		sh = append(sh, 0, byte(len(ext)))
+		sh = append(sh, ext...)
+		return dgram(hsRec(0, dmsg(dissect.TypeServerHello, 0, sh)))
+	}
 	var client, server dissect.DTLSHalf
 	client.Pair(&server)
-	if err := server.Write(dgram(hsRec(0, dmsg(dissect.TypeServerHello, 0, sh))), func(dissect.DTLSEvent) {}); err != nil {
+	if err := server.Write(serverHello(cid), func(dissect.DTLSEvent) {}); err != nil {
 		t.Fatal(err)
-	}
-	if own, ok := server.OwnCID(); !ok || string(own) != string(cid) {
-		t.Fatalf("server's own CID %q %v", own, ok)
 	}
 	got = collect(&client, dgram(tls12(1, 0, make([]byte, 40)), tls12(1, 1, make([]byte, 30))), unified(make([]byte, 20)))
 	if want := []string{"enchs:40", "app25:30", "u2:20"}; !slices.Equal(got, want) {
@@ -645,12 +642,15 @@ func TestDTLSConnectionIDRecords(t *testing.T) {
 	if want := []string{"u2:7"}; !slices.Equal(got, want) || unknown.AnomalyCount != 1 {
 		t.Errorf("unified header, CID of unknown length: %q, anomalies %q", got, unknown.Anomalies)
 	}
-	// SetCID wins; a wrong length misframes, which is reported, not a panic.
-	var wrong dissect.DTLSHalf
-	wrong.SetCID([]byte("xx"))
-	_ = wrong.Write(dgram(tls12(1, 0, make([]byte, 40))), func(dissect.DTLSEvent) {})
-	if wrong.Records > 1 && wrong.AnomalyCount == 0 {
-		t.Errorf("misframed records without an anomaly")
+	// The length from the peer's hello wins over inference; a wrong one
+	// misframes the record, which is reported, not a panic.
+	var wrong, wrongPeer dissect.DTLSHalf
+	wrong.Pair(&wrongPeer)
+	if err := wrongPeer.Write(serverHello([]byte("xx")), func(dissect.DTLSEvent) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := wrong.Write(dgram(tls12(1, 0, make([]byte, 40))), func(dissect.DTLSEvent) {}); err == nil || wrong.NotDTLS != 1 {
+		t.Errorf("record misframed by a 2-byte connection ID: error %v, NotDTLS %d", err, wrong.NotDTLS)
 	}
 }
 
@@ -711,27 +711,24 @@ func TestParseHelloVerifyRequest(t *testing.T) {
 	}
 }
 
-func TestIsDTLS(t *testing.T) {
+func TestIsDTLSClientHello(t *testing.T) {
 	ch := dgram(hsRec(0, dmsg(dissect.TypeClientHello, 0, helloBody(100, 1))))
 	tests := []struct {
-		name        string
-		b           []byte
-		dtls, hello bool
+		name  string
+		b     []byte
+		hello bool
 	}{
-		{"ClientHello", ch, true, true},
-		{"ClientHello, DTLS1_BAD_VER", drecV(dissect.RecordHandshake, 0x0100, 0, 0, dmsg(dissect.TypeClientHello, 0, append([]byte{1, 0}, pattern(60, 1)...))), true, true},
-		{"second fragment of a ClientHello", dgram(hsRec(0, dfrag(dissect.TypeClientHello, 200, 0, 100, pattern(100, 1)))), true, false},
-		{"ServerHello", dgram(hsRec(0, dmsg(dissect.TypeServerHello, 0, helloBody(70, 1)))), true, false},
-		{"unified header", []byte{0x2e, 0, 1, 0, 2, 9, 9}, true, false},
-		{"record longer than the datagram", ch[:len(ch)-1], false, false},
-		{"TLS record", []byte{0x16, 3, 3, 0, 1, 1}, false, false},
-		{"STUN", []byte{0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, false, false},
-		{"empty", nil, false, false},
+		{"ClientHello", ch, true},
+		{"ClientHello, DTLS1_BAD_VER", drecV(dissect.RecordHandshake, 0x0100, 0, 0, dmsg(dissect.TypeClientHello, 0, append([]byte{1, 0}, pattern(60, 1)...))), true},
+		{"second fragment of a ClientHello", dgram(hsRec(0, dfrag(dissect.TypeClientHello, 200, 0, 100, pattern(100, 1)))), false},
+		{"ServerHello", dgram(hsRec(0, dmsg(dissect.TypeServerHello, 0, helloBody(70, 1)))), false},
+		{"unified header", []byte{0x2e, 0, 1, 0, 2, 9, 9}, false},
+		{"record longer than the datagram", ch[:len(ch)-1], false},
+		{"TLS record", []byte{0x16, 3, 3, 0, 1, 1}, false},
+		{"STUN", []byte{0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, false},
+		{"empty", nil, false},
 	}
 	for _, tc := range tests {
-		if got := dissect.IsDTLS(tc.b); got != tc.dtls {
-			t.Errorf("%s: IsDTLS %v", tc.name, got)
-		}
 		if got := dissect.IsDTLSClientHello(tc.b); got != tc.hello {
 			t.Errorf("%s: IsDTLSClientHello %v", tc.name, got)
 		}
@@ -746,42 +743,15 @@ type udpDatagram struct {
 	payload  []byte
 }
 
-// readUDP returns every UDP payload of a classic pcap file, in order.
+// readUDP returns every UDP payload of a capture, in order.
 func readUDP(t testing.TB, path string) []udpDatagram {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
 	var out []udpDatagram
-	for {
-		data, _, err := r.ReadPacketData()
-		if err != nil {
-			break
+	testcap.Each(t, path, func(p *testcap.Packet) {
+		if d := p.Datagram; p.UDP {
+			out = append(out, udpDatagram{netip.AddrPortFrom(d.Src, d.SrcPort), netip.AddrPortFrom(d.Dst, d.DstPort), bytes.Clone(d.Payload)})
 		}
-		p := gopacket.NewPacket(data, r.LinkType(), gopacket.DecodeOptions{Lazy: true, NoCopy: true})
-		udp, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
-		if udp == nil {
-			continue
-		}
-		var src, dst netip.Addr
-		switch ip := p.NetworkLayer().(type) {
-		case *layers.IPv4:
-			src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
-			dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
-		case *layers.IPv6:
-			src, _ = netip.AddrFromSlice(ip.SrcIP)
-			dst, _ = netip.AddrFromSlice(ip.DstIP)
-		default:
-			continue
-		}
-		out = append(out, udpDatagram{netip.AddrPortFrom(src, uint16(udp.SrcPort)), netip.AddrPortFrom(dst, uint16(udp.DstPort)), bytes.Clone(udp.Payload)})
-	}
+	})
 	return out
 }
 
@@ -1269,14 +1239,8 @@ func TestDTLSCorpusJA4Capture(t *testing.T) {
 	if len(flows) != 1 {
 		t.Fatalf("%d DTLS flows, want 1", len(flows))
 	}
-	nonDTLS := 0
-	for _, d := range dgs {
-		if !dissect.IsDTLS(d.payload) {
-			nonDTLS++
-		}
-	}
-	if nonDTLS != 2 {
-		t.Errorf("%d datagrams not DTLS, want the 2 of the DNS exchange", nonDTLS)
+	if n := len(dgs) - len(flows[0].datagrams); n != 2 {
+		t.Errorf("%d datagrams outside the DTLS flow, want the 2 of the DNS exchange", n)
 	}
 	c := runDTLS(t, flows[0])
 	if c.sh == nil || c.sh.Version != dissect.VersionDTLS10 || c.sh.CipherSuite != 0x0035 {
@@ -1354,6 +1318,17 @@ var (
 	}
 )
 
+// ownCaptures returns the captures of generate-dtls.sh; they are part of
+// the repository, so none is a failure.
+func ownCaptures(tb testing.TB) []string {
+	tb.Helper()
+	files, _ := filepath.Glob(testcap.Path("dtls/dtls*.pcap"))
+	if len(files) == 0 {
+		tb.Fatal("no DTLS captures in testdata/pcaps/dtls")
+	}
+	return files
+}
+
 // TestDTLSCaptures checks the captures of generate-dtls.sh against what the
 // two endpoints reported (NAME.truth.json): the version and suite, the
 // certificates, whether a client certificate was requested and sent, and,
@@ -1362,11 +1337,7 @@ var (
 // and in that order, whatever the fragmentation, loss, duplication and
 // reordering on the way.
 func TestDTLSCaptures(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "pcaps", "dtls", "dtls*.pcap"))
-	if len(files) == 0 {
-		t.Skip("no DTLS captures in testdata/pcaps/dtls")
-	}
-	for _, pcap := range files {
+	for _, pcap := range ownCaptures(t) {
 		name := strings.TrimSuffix(filepath.Base(pcap), ".pcap")
 		t.Run(name, func(t *testing.T) {
 			data, err := os.ReadFile(strings.TrimSuffix(pcap, ".pcap") + ".truth.json")
@@ -1536,12 +1507,8 @@ func checkGnuTLS(t *testing.T, c *dtlsConn, raw json.RawMessage) {
 // the same messages come out, byte for byte, each once.
 func TestDTLSRealDatagramsMangled(t *testing.T) {
 	var flows []*dtlsFlow
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "pcaps", "dtls", "dtls*.pcap"))
-	for _, f := range files {
+	for _, f := range ownCaptures(t) {
 		flows = append(flows, dtlsFlows(readUDP(t, f))...)
-	}
-	if len(flows) == 0 {
-		t.Skip("no DTLS captures")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for i, f := range flows {
@@ -1624,8 +1591,7 @@ func FuzzDTLS(f *testing.F) {
 	if dir, err := os.Stat(filepath.Join("..", "..", "shared", "corpus")); err == nil && dir.IsDir() {
 		files, _ = filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "zeek", "testing", "btest", "Traces", "tls", "dtls*.pcap"))
 	}
-	local, _ := filepath.Glob(filepath.Join("..", "testdata", "pcaps", "dtls", "dtls*.pcap"))
-	for _, p := range append(files, local...) {
+	for _, p := range append(files, ownCaptures(f)...) {
 		for _, fl := range dtlsFlows(readUDP(f, p)) {
 			var dgs [2][][]byte
 			for _, d := range fl.datagrams {
@@ -1683,7 +1649,6 @@ func FuzzDTLS(f *testing.F) {
 			}
 		}
 		for _, d := range dgs {
-			_ = dissect.IsDTLS(d)
 			_ = dissect.IsDTLSClientHello(d)
 			if len(d) > 12 {
 				_, _ = dissect.ParseDTLSClientHello(d[12:])
@@ -1691,4 +1656,36 @@ func FuzzDTLS(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkDTLSHalf: both directions of the real DTLS captures (the lossy
+// one has retransmissions, duplicates and reordering) through Write and
+// Flush, per datagram.
+func BenchmarkDTLSHalf(b *testing.B) {
+	var flows []*dtlsFlow
+	n := 0
+	for _, f := range ownCaptures(b) {
+		for _, fl := range dtlsFlows(readUDP(b, f)) {
+			flows = append(flows, fl)
+			n += len(fl.datagrams)
+		}
+	}
+	emit := func(dissect.DTLSEvent) {}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range flows {
+			var h [2]dissect.DTLSHalf
+			h[0].Pair(&h[1])
+			for _, d := range f.datagrams {
+				side := 1
+				if d.fromClient {
+					side = 0
+				}
+				_ = h[side].Write(d.payload, emit)
+			}
+			h[0].Flush(emit)
+			h[1].Flush(emit)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/datagram")
 }
