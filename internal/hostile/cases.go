@@ -458,51 +458,42 @@ func lastRecord(b []byte) int {
 // next packet comes instead a block whose length field (13) is not a
 // multiple of 4, which no pcapng file may have.
 func Pcapng(ex Exchange, badAfter int) ([]byte, error) {
-	var frames [][]byte
-	var times []time.Time
-	b, err := Connection(ex, newFlow())
-	if err != nil {
-		return nil, err
-	}
-	r, err := pcapgo.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		frames, times = append(frames, data), append(times, ci.Timestamp)
-	}
 	var out bytes.Buffer
 	ng, err := pcapgo.NewNgWriter(&out, layers.LinkTypeEthernet)
 	if err != nil {
 		return nil, err
 	}
-	for i, fr := range frames {
-		if err := ng.Flush(); err != nil {
-			return nil, err
-		}
-		switch {
-		case badAfter >= 0 && i == badAfter:
-			out.Write(ngBlock(0x00000BAD, []byte("bad length"), 13))
-		case badAfter < 0 || i < badAfter:
-			out.Write(ngBlock(0x00000BAD, []byte("a custom block no reader knows"), 0))
-			out.Write(ngBlock(0x40000BAD, []byte("local use"), 0))
-		}
-		ci := gopacket.CaptureInfo{Timestamp: times[i], CaptureLength: len(fr), Length: len(fr)}
-		if err := ng.WritePacket(ci, fr); err != nil {
-			return nil, err
-		}
+	if err := newFlow().Replay(newWriter(&unknownBlocks{ng: ng, out: &out, badAfter: badAfter}), ex); err != nil {
+		return nil, err
 	}
 	if err := ng.Flush(); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// unknownBlocks writes Pcapng's packets to ng, each after the blocks that
+// come before it.
+type unknownBlocks struct {
+	ng       *pcapgo.NgWriter
+	out      *bytes.Buffer // ng's output
+	badAfter int
+	packets  int // written so far
+}
+
+func (u *unknownBlocks) WritePacket(ci gopacket.CaptureInfo, data []byte) error {
+	if err := u.ng.Flush(); err != nil {
+		return err
+	}
+	switch i := u.packets; {
+	case u.badAfter >= 0 && i == u.badAfter:
+		u.out.Write(ngBlock(0x00000BAD, []byte("bad length"), 13))
+	case u.badAfter < 0 || i < u.badAfter:
+		u.out.Write(ngBlock(0x00000BAD, []byte("a custom block no reader knows"), 0))
+		u.out.Write(ngBlock(0x40000BAD, []byte("local use"), 0))
+	}
+	u.packets++
+	return u.ng.WritePacket(ci, data)
 }
 
 // ngBlock is a little-endian pcapng block of type typ holding body padded

@@ -36,15 +36,11 @@ type Exchange []Chunk
 // LoadExchange reads the payloads of the first TCP connection in a pcap
 // file of Ethernet frames (the client is the sender of the first SYN).
 func LoadExchange(path string) (Exchange, error) {
-	f, err := os.Open(path)
+	f, r, err := openPcap(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	var ex Exchange
 	var client, server layers.TCPPort
 	for {
@@ -78,6 +74,19 @@ func LoadExchange(path string) (Exchange, error) {
 		return nil, fmt.Errorf("%s: no TCP connection with payload", path)
 	}
 	return ex, nil
+}
+
+// openPcap opens a pcap file for reading; the caller closes f.
+func openPcap(path string) (f *os.File, r *pcapgo.Reader, err error) {
+	f, err = os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r, err = pcapgo.NewReader(f); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, r, nil
 }
 
 // Stream is everything one side sent.
@@ -144,8 +153,6 @@ type Flow struct {
 	Client, Server       netip.AddrPort
 	ClientISN, ServerISN uint32
 	Encap                Encap
-	// MSS is the most payload put in one segment by Send (default 1448).
-	MSS int
 
 	next [2]uint32 // next sequence number: [0] client, [1] server
 	buf  gopacket.SerializeBuffer
@@ -288,11 +295,16 @@ func mac(a netip.Addr) []byte {
 	return []byte{0x02, 0, b[12], b[13], b[14], b[15]}
 }
 
-// Writer writes packets to a pcap file, each Step after the previous one.
+// Writer writes packets to a capture file, each Step after the previous one.
 type Writer struct {
 	Time time.Time
 	Step time.Duration
-	w    *pcapgo.Writer
+	w    packetWriter
+}
+
+// packetWriter is a pcapgo.Writer or pcapgo.NgWriter.
+type packetWriter interface {
+	WritePacket(ci gopacket.CaptureInfo, data []byte) error
 }
 
 // Epoch is the time of the first packet of every file made here.
@@ -305,7 +317,11 @@ func NewPcap(w io.Writer, snaplen uint32, lt layers.LinkType) (*Writer, error) {
 	if err := pw.WriteFileHeader(snaplen, lt); err != nil {
 		return nil, err
 	}
-	return &Writer{Time: Epoch, Step: 10 * time.Microsecond, w: pw}, nil
+	return newWriter(pw), nil
+}
+
+func newWriter(pw packetWriter) *Writer {
+	return &Writer{Time: Epoch, Step: 10 * time.Microsecond, w: pw}
 }
 
 // Write writes one packet, all of it captured.
@@ -336,12 +352,11 @@ func (f *Flow) Open(w *Writer) error {
 	return f.Segment(w, true, ACK, f.next[0], nil)
 }
 
-// Send writes data from one side in segments of at most MSS bytes.
+// mss is the most payload Send puts in one segment.
+const mss = 1448
+
+// Send writes data from one side in segments of at most mss bytes.
 func (f *Flow) Send(w *Writer, fromClient bool, data []byte) error {
-	mss := f.MSS
-	if mss <= 0 {
-		mss = 1448
-	}
 	s := side(fromClient)
 	for len(data) > 0 {
 		n := min(len(data), mss)

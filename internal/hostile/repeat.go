@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"slices"
 	"time"
 
@@ -113,15 +112,11 @@ func clientAddr(k int) netip.Addr {
 // readFrames reads the Ethernet/IPv4/TCP packets of a pcap file; the
 // client of each connection is the sender of its SYN.
 func readFrames(path string) ([]frame, error) {
-	f, err := os.Open(path)
+	f, r, err := openPcap(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	if r.LinkType() != layers.LinkTypeEthernet {
 		return nil, fmt.Errorf("%s: link type %v, want Ethernet", path, r.LinkType())
 	}
