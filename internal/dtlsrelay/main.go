@@ -40,9 +40,15 @@ type relay struct {
 	mu      sync.Mutex
 	rules   []rule
 	count   map[string]int
-	held    map[string][]byte
+	held    map[string]held
 	last    time.Time
 	applied []rule
+}
+
+// held is a datagram that a swap rule holds back.
+type held struct {
+	n int // its number in its direction
+	p []byte
 }
 
 func parseRules(s string) ([]rule, error) {
@@ -84,25 +90,15 @@ func (r *relay) plan(dir string, p []byte) [][]byte {
 		case "dup":
 			out = [][]byte{p, p}
 		case "swap":
-			r.held[dir] = append([]byte(nil), p...)
+			r.held[dir] = held{n, p}
 			out = nil
 		}
 	}
-	if h, ok := r.held[dir]; ok && out != nil && n > 1 && r.heldAt(dir) == n-1 {
-		out = append(out, h)
+	if h, ok := r.held[dir]; ok && out != nil && h.n == n-1 {
+		out = append(out, h.p)
 		delete(r.held, dir)
 	}
 	return out
-}
-
-// heldAt is the number of the datagram held in direction dir.
-func (r *relay) heldAt(dir string) int {
-	for _, ru := range r.applied {
-		if ru.Dir == dir && ru.Action == "swap" {
-			return ru.N
-		}
-	}
-	return 0
 }
 
 func main() {
@@ -129,7 +125,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	r := &relay{rules: rules, count: map[string]int{}, held: map[string][]byte{}, last: time.Now()}
+	r := &relay{rules: rules, count: map[string]int{}, held: map[string]held{}, last: time.Now()}
 	if *ready != "" {
 		if err := os.WriteFile(*ready, []byte("ok\n"), 0o644); err != nil {
 			log.Fatal(err)
