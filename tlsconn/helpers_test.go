@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tlsinspect/tlsinspect/certinfo"
+	"github.com/tlsinspect/tlsinspect/internal/hostile"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
 
@@ -326,25 +327,11 @@ func until(chunks []chunk, stop func(chunk) bool) []chunk {
 	return chunks
 }
 
-// records splits a chunk into TLS records (header + fragment).
-func records(b []byte) [][]byte {
-	var out [][]byte
-	for len(b) >= 5 {
-		n := 5 + (int(b[3])<<8 | int(b[4]))
-		if n > len(b) {
-			break
-		}
-		out = append(out, b[:n])
-		b = b[n:]
-	}
-	return out
-}
-
 // allRecords flattens the chunks into records, keeping the direction.
 func allRecords(chunks []chunk) []chunk {
 	var out []chunk
 	for _, c := range chunks {
-		for _, r := range records(c.b) {
+		for _, r := range hostile.Records(c.b) {
 			out = append(out, chunk{c.dir, r})
 		}
 	}
