@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"slices"
 
 	"github.com/gopacket/gopacket/layers"
@@ -35,13 +36,9 @@ const supportedLinks = "Ethernet (1), Linux cooked SLL (113) and SLL2 (276), raw
 // that could not be decoded, and returns true when nothing of the file
 // could be (an input that could not be read: exit status 3).
 func unsupportedLinkTypes(stderr io.Writer, name string, c analyze.Counts) bool {
-	lts := make([]layers.LinkType, 0, len(c.UnsupportedLinkTypes))
-	for lt := range c.UnsupportedLinkTypes {
-		lts = append(lts, lt)
-	}
-	slices.Sort(lts)
+	lts := slices.Sorted(maps.Keys(c.UnsupportedLinkTypes))
 	if name == "-" {
-		name = "(standard input)"
+		name = stdinName
 	}
 	for _, lt := range lts {
 		fmt.Fprintf(stderr, "tlsinspect: %s: link type %s is not supported, %d packets skipped; tlsinspect reads %s: capture on a wired interface or on \"any\"\n",

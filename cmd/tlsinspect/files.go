@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/gopacket/gopacket/layers"
+
 	"github.com/tlsinspect/tlsinspect/analyze"
 	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/keylog"
@@ -72,6 +74,9 @@ type fileInput struct {
 	read     int64     // bytes read from it
 }
 
+// stdinName names standard input (-r -) in messages, as capture.OpenFile does.
+const stdinName = "(standard input)"
+
 // openCapture opens a capture file through a reader that counts its bytes
 // for the progress line (of a gzip'd file, the compressed bytes).
 func openCapture(in *fileInput) (*capture.FileSource, func(), error) {
@@ -82,7 +87,7 @@ func openCapture(in *fileInput) (*capture.FileSource, func(), error) {
 	done := func() { in.read = cr.n }
 	if in.name == "-" {
 		cr.r = in.stdin
-		src, err := capture.NewFileSource("(standard input)", cr)
+		src, err := capture.NewFileSource(stdinName, cr)
 		return src, done, err
 	}
 	f, err := os.Open(in.name)
@@ -197,7 +202,7 @@ func runFiles(ctx context.Context, o options, flt *filter, cfg analyze.Config, k
 	var total analyze.Counts
 	status := exitOK
 	if flt != nil {
-		if err := flt.prepareFiles(func(err error) { fmt.Fprintf(stderr, "tlsinspect: capture filter: %v\n", err) }); err != nil {
+		if err := flt.prepareFiles(func(_ layers.LinkType, err error) { fmt.Fprintf(stderr, "tlsinspect: capture filter: %v\n", err) }); err != nil {
 			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
 			return exitUsage, ""
 		}
@@ -354,8 +359,8 @@ func readConcurrently(ctx context.Context, o options, flt *filter, cfg analyze.C
 		c := cfg
 		if flt != nil {
 			// Each file its own matcher; the warning once in all.
-			fc := flt.forFile(func(lt string, err error) {
-				r.events.put(fileEvent{text: fmt.Sprintf("tlsinspect: capture filter: %v\n", err), once: lt})
+			fc := flt.forFile(func(lt layers.LinkType, err error) {
+				r.events.put(fileEvent{text: fmt.Sprintf("tlsinspect: capture filter: %v\n", err), once: fmt.Sprint(uint16(lt))})
 			})
 			c.Match = fc.match
 		}
@@ -409,10 +414,9 @@ func readConcurrently(ctx context.Context, o options, flt *filter, cfg analyze.C
 
 	var total analyze.Counts
 	status := exitOK
-	stopped := false
 	for _, r := range runs {
-		if stopped {
-			discard(r)
+		if ctx.Err() != nil {
+			discard(r) // the output is gone: nothing more is read
 			continue
 		}
 		<-r.started
@@ -444,9 +448,6 @@ func readConcurrently(ctx context.Context, o options, flt *filter, cfg analyze.C
 			mu.Lock()
 			doneKeys, keysVersion = r.in.keys.log, keysVersion+1
 			mu.Unlock()
-		}
-		if ctx.Err() != nil {
-			stopped = true // the output is gone: nothing more is read
 		}
 	}
 	return total, status

@@ -69,9 +69,8 @@ func (f *filter) isCompileError(err error) bool {
 // prepareFiles makes the user-space matcher for -r files; warn is told,
 // once per link type, when the filter cannot apply to a link type (its
 // packets are then all filtered out).
-func (f *filter) prepareFiles(warn func(error)) error {
-	f.warn = func(_ layers.LinkType, err error) { warn(err) }
-	f.warned = map[layers.LinkType]bool{}
+func (f *filter) prepareFiles(warn func(layers.LinkType, error)) error {
+	f.warn, f.warned = warn, map[layers.LinkType]bool{}
 	if f.program != nil {
 		m, err := capfilter.NewProgramMatcher(f.program)
 		if err != nil {
@@ -86,17 +85,10 @@ func (f *filter) prepareFiles(warn func(error)) error {
 
 // forFile returns a copy of f, prepared by prepareFiles, with a matcher of
 // its own for one file read while others are (a Matcher is not safe for
-// concurrent use). warn is told, with the link type's name, when the
-// filter cannot apply to a link type.
-func (f *filter) forFile(warn func(linkType string, err error)) *filter {
+// concurrent use), and its own warn.
+func (f *filter) forFile(warn func(layers.LinkType, error)) *filter {
 	c := &filter{expr: f.expr, program: f.program}
-	c.warned = map[layers.LinkType]bool{}
-	c.warn = func(lt layers.LinkType, err error) { warn(fmt.Sprint(uint16(lt)), err) }
-	if c.program != nil {
-		c.matcher, _ = capfilter.NewProgramMatcher(c.program) // checked by prepareFiles
-	} else {
-		c.matcher = capfilter.NewMatcher(c.expr)
-	}
+	c.prepareFiles(warn) // cannot fail: f's did not
 	return c
 }
 

@@ -71,7 +71,6 @@ type progress struct {
 	width    func() int
 	total    int64 // bytes of all inputs (gzip'd files: compressed); <0 unknown
 	start    time.Time
-	now      func() time.Time
 	delay    time.Duration
 	interval time.Duration
 
@@ -91,7 +90,6 @@ func newProgress(term io.Writer, total int64, env environment) *progress {
 		term:     term,
 		width:    func() int { return env.termWidth(term) },
 		total:    total,
-		now:      time.Now,
 		delay:    env.progressDelay,
 		interval: env.progressInterval,
 		stop:     make(chan struct{}),
@@ -102,7 +100,7 @@ func newProgress(term io.Writer, total int64, env environment) *progress {
 // run draws the line until Stop.
 func (p *progress) run() {
 	defer close(p.done)
-	p.start = p.now()
+	p.start = time.Now()
 	t := time.NewTimer(p.delay)
 	defer t.Stop()
 	for {
@@ -150,7 +148,7 @@ func (p *progress) draw() {
 	line := formatProgress(progressState{
 		read:       p.read.Load(),
 		total:      p.total,
-		elapsed:    p.now().Sub(p.start),
+		elapsed:    time.Since(p.start),
 		conns:      p.conns.Load(),
 		handshakes: p.handshakes.Load(),
 	}, p.width())
