@@ -2,9 +2,10 @@ package pcapout
 
 import (
 	"bytes"
-	"io"
+	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/internal/rotate"
+	"github.com/tlsinspect/tlsinspect/internal/testcap"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
 
@@ -168,27 +170,15 @@ func TestRotatingFilesComplete(t *testing.T) {
 		}
 		var got []int
 		for _, name := range names {
-			src, err := capture.OpenFile(name)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
 			n := 0
-			for {
-				p, err := src.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
+			testcap.Each(t, name, func(p *testcap.Packet) {
 				i := int(p.Data[0])
 				if (i%3 == 0) != (p.LinkType == layers.LinkTypeLinuxSLL) {
 					t.Errorf("%s: packet %d has link type %v", name, i, p.LinkType)
 				}
 				got = append(got, i)
 				n++
-			}
-			src.Close()
+			})
 			if n == 0 {
 				t.Errorf("%s: no packets", name)
 			}
@@ -199,5 +189,34 @@ func TestRotatingFilesComplete(t *testing.T) {
 		if w.Stats().Written != len(want) {
 			t.Errorf("stats %+v", w.Stats())
 		}
+	}
+}
+
+// failingRotator is an output whose next file cannot be begun.
+type failingRotator struct {
+	bytes.Buffer
+	due bool
+}
+
+func (f *failingRotator) Due() bool     { return f.due }
+func (f *failingRotator) Rotate() error { return errors.New("disk full") }
+func (f *failingRotator) Flush() error  { return nil }
+
+// TestRotateFailure: a new file that cannot be begun stops the writing:
+// nothing more is written or counted, and Flush reports it.
+func TestRotateFailure(t *testing.T) {
+	out := &failingRotator{}
+	w := NewRotating(out, "test", 65535)
+	c := &fakeConn{wants: true, tls: true}
+	w.Packet(pkt(1), c)
+	out.due = true
+	w.Packet(pkt(2), c)
+	out.due = false
+	w.Packet(pkt(3), c)
+	if err := w.Flush(); err == nil || !strings.Contains(err.Error(), "beginning a new file: disk full") {
+		t.Errorf("Flush: %v", err)
+	}
+	if got := indexes(t, out.Bytes()); !slices.Equal(got, []int{1}) || w.Stats().Written != 1 {
+		t.Errorf("written %v, stats %+v; want [1]", got, w.Stats())
 	}
 }

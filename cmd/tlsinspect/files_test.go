@@ -80,11 +80,7 @@ func TestJobsSameAsOneByOne(t *testing.T) {
 		}
 		concat.WriteString(out)
 	}
-	var all []string
-	for _, f := range files {
-		all = append(all, "-r", f)
-	}
-	out, stderr, code := runCmd(withJobs("4", append(all, "-q", "-T", "json"))...)
+	out, stderr, code := runCmd(withJobs("4", append(readArgs(t), "-q", "-T", "json"))...)
 	if code != 0 || out != concat.String() {
 		t.Errorf("--jobs 4: exit %d, output equal to one run per file: %v; %s", code, out == concat.String(), stderr)
 	}
@@ -179,10 +175,7 @@ func (w *failingWriter) Write(b []byte) (int, error) {
 // as files read one by one do: exit status 3, the error said once, and no
 // reader left waiting.
 func TestJobsOutputGone(t *testing.T) {
-	var args []string
-	for _, f := range captures(t) {
-		args = append(args, "-r", f)
-	}
+	args := readArgs(t)
 	for _, jobs := range []string{"1", "4"} {
 		var errb strings.Builder
 		code := run(withJobs(jobs, append(args, "-T", "json")), strings.NewReader(""), &failingWriter{n: 3}, &errb)

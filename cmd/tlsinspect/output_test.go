@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlsinspect/tlsinspect/capture"
+	"github.com/tlsinspect/tlsinspect/internal/testcap"
 )
 
 // tickingClock is the clock of file rotation in tests: each reading is a
@@ -42,22 +42,9 @@ func runWithEnv(env environment, stdin io.Reader, args ...string) (string, strin
 // packet count; the file must be complete.
 func readAll(t *testing.T, name string) int {
 	t.Helper()
-	src, err := capture.OpenFile(name)
-	if err != nil {
-		t.Fatalf("%s: %v", filepath.Base(name), err)
-	}
-	defer src.Close()
 	n := 0
-	for {
-		_, err := src.Next()
-		if err == io.EOF {
-			return n
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", filepath.Base(name), err)
-		}
-		n++
-	}
+	testcap.Each(t, name, func(*testcap.Packet) { n++ })
+	return n
 }
 
 // concat returns the contents of files one after the other.
@@ -86,6 +73,7 @@ func numbered(base string) []string {
 	}
 }
 
+// readArgs reads every capture of the project: -r FILE for each.
 func readArgs(t *testing.T) []string {
 	var args []string
 	for _, f := range captures(t) {

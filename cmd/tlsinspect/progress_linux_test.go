@@ -57,7 +57,7 @@ func TestProgressOnPseudoTerminal(t *testing.T) {
 		if !fileIsTerminal(slave) {
 			t.Fatal("the pty slave is not a terminal to isatty")
 		}
-		shown := &syncBuffer{}
+		shown := &lockedBuffer{}
 		copied := make(chan struct{})
 		go func() {
 			io.Copy(shown, master) // ends with EIO once the slave is closed

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -99,25 +98,6 @@ func TestProgressWanted(t *testing.T) {
 	}
 }
 
-// syncBuffer is a terminal for tests: written by the progress goroutine
-// and the command, read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // gatedReader gives the first half of data, then waits until ready says
 // so before giving the rest: the progress line is drawn in between.
 type gatedReader struct {
@@ -164,14 +144,14 @@ func TestProgressSharesTheTerminal(t *testing.T) {
 	env.getenv = func(string) string { return "" }
 	env.progressDelay, env.progressInterval = 0, time.Millisecond
 	args := []string{"-r", first, "-r", "-", "-v", "--require-mtls"} // rows, messages and violations
-	term := &syncBuffer{}
+	term := &lockedBuffer{}
 	stdin := &gatedReader{data: data, half: len(data) / 2, ready: func() bool {
 		return strings.Contains(term.String(), "\rtlsinspect: ")
 	}}
 	code := runEnv(env, args, stdin, term, term)
 	withProgress := term.String()
 
-	plain := &syncBuffer{}
+	plain := &lockedBuffer{}
 	code2 := runEnv(env, append(args, "--no-progress"), bytes.NewReader(data), plain, plain)
 	if code != code2 || code != 1 {
 		t.Fatalf("exit %d and %d, want 1 (a violation)", code, code2)

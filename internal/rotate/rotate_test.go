@@ -3,6 +3,7 @@ package rotate
 import (
 	"bytes"
 	"encoding/binary"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,7 +92,7 @@ func TestSizeNamesAsTcpdump(t *testing.T) {
 		if err := f.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if got := dirFiles(t, dir); !mapsEqual(got, tt.want) {
+		if got := dirFiles(t, dir); !maps.Equal(got, tt.want) {
 			t.Errorf("-W %d: files %v, want %v", tt.maxFiles, got, tt.want)
 		}
 		if got := bases(f.Files()); !slices.Equal(got, tt.kept) {
@@ -101,18 +102,6 @@ func TestSizeNamesAsTcpdump(t *testing.T) {
 			t.Errorf("-W %d: %d files begun, want 4", tt.maxFiles, f.Begun())
 		}
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestTimeRotation: with an interval, a new file is begun before the first
@@ -140,7 +129,7 @@ func TestTimeRotation(t *testing.T) {
 		"hs-20260304-050707.pcapng": "c",
 		"hs-20260304-051707.pcapng": "d",
 	}
-	if got := dirFiles(t, dir); !mapsEqual(got, want) {
+	if got := dirFiles(t, dir); !maps.Equal(got, want) {
 		t.Errorf("files %v, want %v", got, want)
 	}
 
@@ -180,7 +169,7 @@ func TestTimeAndSize(t *testing.T) {
 		if maxFiles == 3 {
 			want = map[string]string{"x-05060": "aabb", "x-05061": "cc", "x-06060": "ddee"}
 		}
-		if got := dirFiles(t, dir); !mapsEqual(got, want) {
+		if got := dirFiles(t, dir); !maps.Equal(got, want) {
 			t.Errorf("-W %d: files %v, want %v", maxFiles, got, want)
 		}
 	}
@@ -202,7 +191,7 @@ func TestTimeRing(t *testing.T) {
 	}
 	f.Close()
 	want := map[string]string{"050627.jsonl": "3\n", "050637.jsonl": "4\n"}
-	if got := dirFiles(t, dir); !mapsEqual(got, want) {
+	if got := dirFiles(t, dir); !maps.Equal(got, want) {
 		t.Errorf("files %v, want %v", got, want)
 	}
 	if got := bases(f.Files()); !slices.Equal(got, []string{"050627.jsonl", "050637.jsonl"}) {
@@ -230,7 +219,7 @@ func TestEmptyFileNotKept(t *testing.T) {
 	}
 	f.Close()
 	want := map[string]string{"0511": "late", "0516": ""}
-	if got := dirFiles(t, dir); !mapsEqual(got, want) {
+	if got := dirFiles(t, dir); !maps.Equal(got, want) {
 		t.Errorf("files %v, want %v", got, want)
 	}
 }
@@ -331,7 +320,7 @@ func TestSameFilesAsTcpdump(t *testing.T) {
 			t.Fatal(err)
 		}
 		td, ours := dirFiles(t, tdDir), dirFiles(t, ourDir)
-		if len(td) < 2 || !mapsEqual(td, ours) {
+		if len(td) < 2 || !maps.Equal(td, ours) {
 			t.Errorf("-W %d: tcpdump made %v, we made %v", w, sizes(td), sizes(ours))
 		}
 	}
@@ -358,4 +347,49 @@ func splitPcap(t *testing.T, b []byte) [][]byte {
 		b = b[n:]
 	}
 	return recs
+}
+
+// TestErrorsStick: once a new file cannot be begun (its directory is
+// gone), Rotate, Write, Flush and Close all report that first error, and
+// nothing more is written; after Close, Write fails.
+func TestErrorsStick(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Create(Config{Name: filepath.Join(dir, "x"), MaxBytes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(t, f, "ab")
+	if !f.Due() {
+		t.Fatal("not due past MaxBytes")
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	first := f.Rotate()
+	if first == nil {
+		t.Fatal("Rotate into a removed directory: no error")
+	}
+	if _, err := f.Write([]byte("c")); err != first {
+		t.Errorf("Write after the failure: %v, want %v", err, first)
+	}
+	if err := f.Flush(); err != first {
+		t.Errorf("Flush after the failure: %v, want %v", err, first)
+	}
+	if err := f.Close(); err != first {
+		t.Errorf("Close after the failure: %v, want %v", err, first)
+	}
+
+	f, err = Create(Config{Name: filepath.Join(t.TempDir(), "y")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("late")); err == nil {
+		t.Error("Write after Close: no error")
+	}
 }
