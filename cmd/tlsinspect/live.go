@@ -65,6 +65,7 @@ func runLive(ctx context.Context, cancel context.CancelFunc, o options, flt *fil
 	if o.verbose > 1 {
 		cfg.DecodeError = func(err error) { fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", o.iface, err) }
 	}
+	cfg.Panic = panicReporter(stderr, o.verbose)
 	if o.duration > 0 {
 		var stop context.CancelFunc
 		ctx, stop = context.WithTimeout(ctx, o.duration)

@@ -189,6 +189,8 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 		return usageError(stderr, "--jobs is for -r files")
 	case o.outputRot.set() && o.summary:
 		return usageError(stderr, "--summary writes its counts once, at the end: the --output-rotate flags do not apply")
+	case o.outputRot.set() && o.format == "markdown":
+		return usageError(stderr, "--format markdown writes its table once, at the end: the --output-rotate flags do not apply")
 	}
 	if err := o.writeRot.check(o.writeFile, "-w", "-C", "-G", "-W"); err != nil {
 		return usageError(stderr, "%v", err)
@@ -269,7 +271,6 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 		}
 	}
 	cfg := analyze.Config{MaxMessage: o.maxMessage, ScanLimit: o.scanLimit, MaxBuffer: o.maxBuffer, MaxFlows: o.maxFlows, IdleTimeout: o.idleTimeout, Messages: o.verbose > 0 && !o.summary}
-	cfg.Panic = panicReporter(stderr, o.verbose)
 	keys, err := loadKeys(o, stderr)
 	if err != nil {
 		return usageError(stderr, "%v", err)
@@ -277,6 +278,8 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 	cfg.Keys = keys
 	var hw *handshakeFile
 	var of *outputFile
+	// openW creates the -o and -w files; when one cannot be created, the
+	// other is removed: the run writes nothing.
 	openW := func(cfg *analyze.Config) error {
 		if o.output != "" {
 			f, err := createOutputFile(o.output, o.outputRot, env.now, openReport)
@@ -294,6 +297,9 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 		}
 		h, err := createHandshakeFile(o.writeFile, name, o.snaplen, o.writeRot, env.now)
 		if err != nil {
+			if of != nil {
+				of.files.Discard()
+			}
 			return err
 		}
 		hw, cfg.Handshakes = h, h.w
@@ -304,9 +310,6 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 	if o.dropUser == "" {
 		if err := openW(&cfg); err != nil {
 			fmt.Fprintf(stderr, "tlsinspect: %v\n", err)
-			if of != nil {
-				of.Close()
-			}
 			return exitInput
 		}
 	}

@@ -285,6 +285,7 @@ func TestRotationFlags(t *testing.T) {
 		{[]string{"--output-rotate-size", "1"}, `go with --output FILE`},
 		{[]string{"-o", w, "--output-rotate-count", "2"}, `goes with --output-rotate-size or --output-rotate-time`},
 		{[]string{"-o", w, "--summary", "--output-rotate-time", "1h"}, `--summary writes its counts once`},
+		{[]string{"-o", w, "-T", "markdown", "--output-rotate-size", "1"}, `--format markdown writes its table once`},
 		{[]string{"--jobs", "-1"}, `--jobs must not be negative`},
 	}
 	for _, tt := range tests {
@@ -308,5 +309,19 @@ func TestRotationFlags(t *testing.T) {
 		if err := d.Set(v); err != nil || time.Duration(d) != want {
 			t.Errorf("-G %s: %v, %v; want %v", v, time.Duration(d), err, want)
 		}
+	}
+}
+
+// TestOutputsCreatedTogether: when the -w file cannot be created, the -o
+// file already created is removed: a run that cannot start writes nothing.
+func TestOutputsCreatedTogether(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.csv")
+	_, stderr, code := runCmd("-T", "csv", "-o", report, "-w", filepath.Join(dir, "missing", "hs.pcapng"), "-r", captures(t)[0])
+	if code != exitInput || !strings.Contains(stderr, "-w") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(report); !os.IsNotExist(err) {
+		t.Errorf("the -o file is left behind: %v", err)
 	}
 }

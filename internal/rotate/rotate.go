@@ -230,6 +230,18 @@ func (f *File) Close() error {
 	return err
 }
 
+// Discard closes the current file and removes it, for a file created by a
+// run that fails before it writes anything (another output could not be
+// created).
+func (f *File) Discard() error {
+	if f.f == nil {
+		return nil
+	}
+	f.f.Close()
+	f.f, f.err = nil, os.ErrClosed
+	return os.Remove(f.name)
+}
+
 // Name returns the name of the current file.
 func (f *File) Name() string { return f.name }
 
