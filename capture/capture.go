@@ -135,6 +135,13 @@ type FileSource struct {
 
 // OpenFile opens a capture file; "-" reads standard input.
 func OpenFile(path string) (*FileSource, error) {
+	return OpenFileThrough(path, nil)
+}
+
+// OpenFileThrough is OpenFile reading the file through wrap(file) (when
+// wrap is not nil), e.g. to count the bytes read for a progress display
+// (of a compressed file, its compressed bytes).
+func OpenFileThrough(path string, wrap func(io.Reader) io.Reader) (*FileSource, error) {
 	if path == "-" {
 		return NewFileSource("(standard input)", os.Stdin)
 	}
@@ -146,7 +153,11 @@ func OpenFile(path string) (*FileSource, error) {
 		f.Close()
 		return nil, &ReadError{File: path, Err: &problem{"is a directory, not a capture file; give a file in it", ErrFormat}}
 	}
-	s, err := NewFileSource(path, f)
+	var r io.Reader = f
+	if wrap != nil {
+		r = wrap(f)
+	}
+	s, err := NewFileSource(path, r)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -187,7 +198,7 @@ func NewFileSource(name string, r io.Reader) (*FileSource, error) {
 		return nil, s.headerError(s.ioProblem(err, ""))
 	}
 	if len(head) == 0 {
-		return nil, s.notCapture(rest, false)
+		return nil, s.notCapture(rest)
 	}
 	inside := ""
 	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
@@ -205,7 +216,7 @@ func NewFileSource(name string, r io.Reader) (*FileSource, error) {
 			return nil, s.headerError(s.ioProblem(err, ""))
 		}
 		if len(head) == 0 {
-			return nil, s.notCapture(rest, true)
+			return nil, s.notCapture(rest)
 		}
 	}
 	s.cr = countReader{r: rest}
@@ -222,7 +233,7 @@ func NewFileSource(name string, r io.Reader) (*FileSource, error) {
 	case len(head) < 4 && (bytes.HasPrefix(magicPcapngBytes, head) || hasPcapPrefix(head)):
 		err = s.headerError(&problem{fmt.Sprintf("truncated file header (%d bytes%s)", len(head), inside), ErrTruncated})
 	default:
-		err = s.notCapture(rest, s.gz != nil)
+		err = s.notCapture(rest)
 	}
 	if err != nil {
 		return nil, err

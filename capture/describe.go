@@ -97,7 +97,8 @@ func looksLikeText(b []byte) bool {
 
 // notCapture is the error for a file that is not a capture; r yields it
 // from its start (decompressed when gzipped).
-func (s *FileSource) notCapture(r io.Reader, gzipped bool) error {
+func (s *FileSource) notCapture(r io.Reader) error {
+	gzipped := s.gz != nil
 	b := make([]byte, describeLen)
 	n, _ := io.ReadFull(r, b)
 	b = b[:n]

@@ -90,22 +90,8 @@ func openCapture(in *fileInput) (*capture.FileSource, func(), error) {
 		src, err := capture.NewFileSource(stdinName, cr)
 		return src, done, err
 	}
-	f, err := os.Open(in.name)
-	if err != nil {
-		return nil, nil, err
-	}
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		f.Close()
-		_, err := capture.OpenFile(in.name) // its error says what to do
-		return nil, nil, err
-	}
-	cr.r = f
-	src, err := capture.NewFileSource(in.name, cr)
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return src, func() { done(); f.Close() }, nil
+	src, err := capture.OpenFileThrough(in.name, func(f io.Reader) io.Reader { cr.r = f; return cr })
+	return src, done, err
 }
 
 // readFile runs one capture file through the pipeline.
