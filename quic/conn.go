@@ -188,9 +188,14 @@ type side struct {
 }
 
 type spaceState struct {
-	largest int64 // largest packet number opened, or NoPacketNumber
-	crypto  CryptoStream
+	// next is one more than the largest packet number opened, 0 before
+	// the first: the zero value is a space with nothing received.
+	next   uint64
+	crypto CryptoStream
 }
+
+// largest is the largest packet number opened, or NoPacketNumber.
+func (st *spaceState) largest() int64 { return int64(st.next) - 1 }
 
 func sideIndex(fromClient bool) int {
 	if fromClient {
@@ -210,13 +215,7 @@ func (c *Connection) counts(fromClient bool) *Counts {
 
 func (c *Connection) space(fromClient bool, sp Space) *spaceState {
 	st := &c.side(fromClient).spaces[sp]
-	if st.crypto.Max == 0 {
-		st.largest = NoPacketNumber
-		st.crypto.Max = c.MaxCryptoBuffer
-		if st.crypto.Max <= 0 {
-			st.crypto.Max = DefaultMaxCryptoBuffer
-		}
-	}
+	st.crypto.Max = c.MaxCryptoBuffer // 0 is CryptoStream's default too
 	return st
 }
 
@@ -227,11 +226,9 @@ func (c *Connection) space(fromClient bool, sp Space) *spaceState {
 func (c *Connection) resetInitial(keepNumbers bool) {
 	for i := range c.sides {
 		st := &c.sides[i].spaces[SpaceInitial]
-		largest := st.largest
-		*st = spaceState{}
-		c.space(i == 0, SpaceInitial)
-		if keepNumbers {
-			st.largest = largest
+		st.crypto = CryptoStream{}
+		if !keepNumbers {
+			st.next = 0
 		}
 	}
 	c.initialKeys = nil
@@ -424,8 +421,11 @@ func (c *Connection) setHandshakeSecrets(suite uint16, client, server []byte) ([
 		return nil, fmt.Errorf("%w: 0x%04x", ErrUnsupportedSuite, suite)
 	}
 	for _, s := range [][]byte{client, server} {
-		if s != nil && len(s) != sp.hash().Size() {
-			return nil, fmt.Errorf("quic: %s secret is %d bytes, want %d", sp.name, len(s), sp.hash().Size())
+		if s == nil {
+			continue
+		}
+		if err := sp.checkSecret(s); err != nil {
+			return nil, err
 		}
 	}
 	c.suite = suite
@@ -460,13 +460,13 @@ func (c *Connection) dropHeld() {
 // the space's stream and returns the messages and closes they complete.
 func (c *Connection) open(ev []Event, fromClient bool, sp Space, k *Keys, p *Packet) ([]Event, bool) {
 	st := c.space(fromClient, sp)
-	op, err := k.Open(p, st.largest)
+	op, err := k.Open(p, st.largest())
 	if err != nil {
 		c.counts(fromClient).Unopened++
 		return append(ev, problem(fromClient, sp, "%w", err)), false
 	}
 	c.counts(fromClient).Opened++
-	st.largest = max(st.largest, int64(op.PacketNumber))
+	st.next = max(st.next, op.PacketNumber+1)
 	if op.ReservedBits != 0 {
 		ev = append(ev, problem(fromClient, sp, "%s packet %d: reserved header bits set (%d)", p.Type, op.PacketNumber, op.ReservedBits))
 	}
@@ -492,14 +492,13 @@ func (c *Connection) open(ev []Event, fromClient bool, sp Space, k *Keys, p *Pac
 
 // messages takes the complete handshake messages off a stream.
 func (c *Connection) messages(ev []Event, fromClient bool, sp Space, st *spaceState) []Event {
+	if st.crypto.Err() != nil {
+		return ev // reported when it stopped the stream
+	}
 	for {
-		stopped := st.crypto.Err() != nil
 		m, ok, err := st.crypto.Next()
 		if err != nil {
-			if !stopped {
-				ev = append(ev, problem(fromClient, sp, "%w", err))
-			}
-			return ev
+			return append(ev, problem(fromClient, sp, "%w", err))
 		}
 		if !ok {
 			return ev

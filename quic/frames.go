@@ -227,18 +227,12 @@ func readFrame(s *cryptobyte.String, typ uint64, payload []byte, at int) (Frame,
 			return nil, truncated("Offset")
 		}
 		lenAt := len(payload) - len(*s)
-		var n uint64
-		if !readVarint(s, &n) {
-			return nil, truncated("Length")
+		if why := readVarintBytes(s, &f.Data); why != "" {
+			return nil, parseErr(name, "Length", lenAt, "%s", why)
 		}
-		if n > uint64(len(*s)) {
-			return nil, parseErr(name, "Length", lenAt, "length %d exceeds remaining %d", n, len(*s))
+		if f.Offset+uint64(len(f.Data)) > maxVarint {
+			return nil, parseErr(name, "Offset", at, "offset %d + length %d exceeds 2^62-1", f.Offset, len(f.Data))
 		}
-		if f.Offset+n > maxVarint {
-			return nil, parseErr(name, "Offset", at, "offset %d + length %d exceeds 2^62-1", f.Offset, n)
-		}
-		f.Data = (*s)[:n]
-		*s = (*s)[n:]
 		return f, nil
 	case FrameConnectionClose, FrameConnectionCloseApp:
 		f := &ConnectionCloseFrame{Application: typ == FrameConnectionCloseApp}
@@ -249,15 +243,9 @@ func readFrame(s *cryptobyte.String, typ uint64, payload []byte, at int) (Frame,
 			return nil, truncated("Frame Type")
 		}
 		lenAt := len(payload) - len(*s)
-		var n uint64
-		if !readVarint(s, &n) {
-			return nil, truncated("Reason Phrase Length")
+		if why := readVarintBytes(s, &f.Reason); why != "" {
+			return nil, parseErr(name, "Reason Phrase Length", lenAt, "%s", why)
 		}
-		if n > uint64(len(*s)) {
-			return nil, parseErr(name, "Reason Phrase Length", lenAt, "length %d exceeds remaining %d", n, len(*s))
-		}
-		f.Reason = (*s)[:n]
-		*s = (*s)[n:]
 		return f, nil
 	}
 	return nil, nil

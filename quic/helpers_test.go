@@ -13,6 +13,19 @@ import (
 // This file builds QUIC packets for tests: the sender's side of what the
 // package reads, with the package's own key derivation.
 
+// varintLen is the length of the shortest encoding of v.
+func varintLen(v uint64) int {
+	switch {
+	case v < 1<<6:
+		return 1
+	case v < 1<<14:
+		return 2
+	case v < 1<<30:
+		return 4
+	}
+	return 8
+}
+
 // appendVarint appends v in its shortest encoding (RFC 9000 §16).
 func appendVarint(b []byte, v uint64) []byte {
 	switch varintLen(v) {

@@ -34,14 +34,30 @@ type suiteParameters struct {
 	chacha bool // ChaCha20 header protection instead of AES-ECB
 }
 
+var (
+	suiteAES128GCM = &suiteParameters{"TLS_AES_128_GCM_SHA256", sha256.New, 16, newAESGCM, false}
+	suiteAES256GCM = &suiteParameters{"TLS_AES_256_GCM_SHA384", sha512.New384, 32, newAESGCM, false}
+	suiteChaCha20  = &suiteParameters{"TLS_CHACHA20_POLY1305_SHA256", sha256.New, 32, chacha20poly1305.New, true}
+)
+
+// suiteParams returns the parameters of a supported suite, or nil.
 func suiteParams(suite uint16) *suiteParameters {
 	switch suite {
 	case TLS_AES_128_GCM_SHA256:
-		return &suiteParameters{"TLS_AES_128_GCM_SHA256", sha256.New, 16, newAESGCM, false}
+		return suiteAES128GCM
 	case TLS_AES_256_GCM_SHA384:
-		return &suiteParameters{"TLS_AES_256_GCM_SHA384", sha512.New384, 32, newAESGCM, false}
+		return suiteAES256GCM
 	case TLS_CHACHA20_POLY1305_SHA256:
-		return &suiteParameters{"TLS_CHACHA20_POLY1305_SHA256", sha256.New, 32, chacha20poly1305.New, true}
+		return suiteChaCha20
+	}
+	return nil
+}
+
+// checkSecret reports a traffic secret that is not as long as the suite's
+// hash.
+func (sp *suiteParameters) checkSecret(secret []byte) error {
+	if n := sp.hash().Size(); len(secret) != n {
+		return fmt.Errorf("quic: %s secret is %d bytes, want %d", sp.name, len(secret), n)
 	}
 	return nil
 }
@@ -164,8 +180,8 @@ func NewKeys(v Version, suite uint16, secret []byte) (*Keys, error) {
 	if sp == nil {
 		return nil, fmt.Errorf("%w: 0x%04x", ErrUnsupportedSuite, suite)
 	}
-	if len(secret) != sp.hash().Size() {
-		return nil, fmt.Errorf("quic: %s secret is %d bytes, want %d", sp.name, len(secret), sp.hash().Size())
+	if err := sp.checkSecret(secret); err != nil {
+		return nil, err
 	}
 	key, err := hkdfExpandLabel(sp.hash, secret, params.keyLabel, sp.keyLen)
 	if err != nil {

@@ -230,15 +230,9 @@ func parseLongHeader(b []byte) (Packet, *ParseError) {
 		return p, nil
 	case PacketInitial:
 		at := off()
-		var n uint64
-		if !readVarint(&s, &n) {
-			return p, parseErr(what, "Token Length", at, "truncated")
+		if why := readVarintBytes(&s, &p.Token); why != "" {
+			return p, parseErr(what, "Token Length", at, "%s", why)
 		}
-		if n > uint64(len(s)) {
-			return p, parseErr(what, "Token Length", at, "length %d exceeds remaining %d", n, len(s))
-		}
-		p.Token = s[:n]
-		s = s[n:]
 	}
 	at := off()
 	if !readVarint(&s, &p.Length) {
@@ -303,8 +297,11 @@ func IsLongHeader(datagram []byte) bool {
 // bytes, with a Destination Connection ID of at least 8 bytes (RFC 9000
 // §7.2, §14.1). It is how an observer tells which side is the client.
 func IsClientInitial(datagram []byte) bool {
+	if len(datagram) < MinInitialDatagram {
+		return false // most UDP payloads, before any parsing
+	}
 	p, ok := recognise(datagram)
-	return ok && len(datagram) >= MinInitialDatagram && p.Type == PacketInitial && len(p.DCID) >= 8
+	return ok && p.Type == PacketInitial && len(p.DCID) >= 8
 }
 
 // recognise parses the first packet of a datagram and applies the rules of

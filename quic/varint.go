@@ -1,6 +1,10 @@
 package quic
 
-import "golang.org/x/crypto/cryptobyte"
+import (
+	"fmt"
+
+	"golang.org/x/crypto/cryptobyte"
+)
 
 // maxVarint is the largest value a variable-length integer can hold.
 const maxVarint = 1<<62 - 1
@@ -24,15 +28,20 @@ func readVarint(s *cryptobyte.String, v *uint64) bool {
 	return true
 }
 
-// varintLen is the length of the shortest encoding of v.
-func varintLen(v uint64) int {
-	switch {
-	case v < 1<<6:
-		return 1
-	case v < 1<<14:
-		return 2
-	case v < 1<<30:
-		return 4
+// readVarintBytes reads a variable-length integer length and that many
+// bytes into out (a token, CRYPTO data, a reason phrase). It returns ""
+// or why it could not, for a ParseError's Detail: "truncated" when the
+// length is cut off, or the length and what remains when they do not fit.
+// On failure s is left as it was.
+func readVarintBytes(s *cryptobyte.String, out *[]byte) string {
+	rest := *s
+	var n uint64
+	if !readVarint(&rest, &n) {
+		return "truncated"
 	}
-	return 8
+	if n > uint64(len(rest)) {
+		return fmt.Sprintf("length %d exceeds remaining %d", n, len(rest))
+	}
+	*out, *s = rest[:n], rest[n:]
+	return ""
 }
