@@ -115,8 +115,7 @@ type flow struct {
 	key    key
 	client netip.AddrPort // valid when recv != nil
 	recv   Receiver
-	probed int  // datagrams looked at before recognition
-	ignore bool // judged not DTLS/QUIC
+	probed int // datagrams looked at before recognition; Config.Probe: judged not DTLS/QUIC
 	last   time.Time
 	elem   *list.Element
 }
@@ -187,7 +186,7 @@ func (t *Table) Datagram(ts time.Time, src, dst netip.AddrPort, payload []byte) 
 	}
 	f.last = ts
 	switch {
-	case f.ignore:
+	case f.probed >= t.cfg.Probe:
 		return nil
 	case f.recv != nil:
 		r := f.recv
@@ -201,20 +200,15 @@ func (t *Table) Datagram(ts time.Time, src, dst netip.AddrPort, payload []byte) 
 	switch {
 	case quic.IsClientInitial(payload):
 		p = QUIC
+		t.stats.QUIC++
 	case dissect.IsDTLSClientHello(payload):
 		p = DTLS
+		t.stats.DTLS++
 	default:
-		f.probed++
-		if f.probed >= t.cfg.Probe {
-			f.ignore = true
+		if f.probed++; f.probed == t.cfg.Probe {
 			t.stats.Ignored++
 		}
 		return nil
-	}
-	if p == QUIC {
-		t.stats.QUIC++
-	} else {
-		t.stats.DTLS++
 	}
 	t.ids++
 	id := t.ids
