@@ -2,7 +2,6 @@ package tlsconn
 
 import (
 	"encoding/hex"
-	"fmt"
 	"net/netip"
 
 	"github.com/tlsinspect/tlsinspect/dissect"
@@ -62,13 +61,10 @@ func transportParameters(exts []dissect.Extension) *TransportParameters {
 	if !found {
 		return nil
 	}
-	tp, err := quic.ParseTransportParameters(body)
+	tp, err := quic.ParseTransportParameters(body) // tp holds what was read, even with err
 	out := &TransportParameters{Sent: []string{}}
 	if err != nil {
 		out.Anomalies = append(out.Anomalies, err.Error())
-	}
-	if tp == nil {
-		return out
 	}
 	for _, p := range tp.Parameters {
 		out.Sent = append(out.Sent, quic.ParamName(p.ID))
@@ -117,8 +113,6 @@ func transportParameters(exts []dissect.Extension) *TransportParameters {
 			out.VersionInformation.Available = append(out.VersionInformation.Available, v.String())
 		}
 	}
-	for _, a := range tp.Anomalies {
-		out.Anomalies = append(out.Anomalies, fmt.Sprint(a))
-	}
+	out.Anomalies = append(out.Anomalies, tp.Anomalies...)
 	return out
 }

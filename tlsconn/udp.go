@@ -25,7 +25,6 @@ func (t *Tracker) OpenFlow(info udpflow.Info) udpflow.Receiver {
 		ID:     info.ID,
 		Client: tcpstream.Endpoint{Addr: info.Client.Addr(), Port: info.Client.Port()},
 		Server: tcpstream.Endpoint{Addr: info.Server.Addr(), Port: info.Server.Port()},
-		SawSYN: true,
 		Start:  info.Start,
 	}
 	if info.Protocol == udpflow.QUIC {
@@ -191,14 +190,11 @@ func (q *quicConn) event(ev quic.Event) {
 	r := roleFrom(ev.FromClient)
 	switch ev.Kind {
 	case quic.EventMessage:
+		// Messages beyond the Initial space were opened with the key log's
+		// handshake secrets, which startDecryption also found at the
+		// ServerHello: its decryption state records each side's Finished.
 		m := ev.Message
-		decrypted := ev.Space != quic.SpaceInitial
-		if decrypted && c.hs != nil && !c.hs.emitted && c.hs.decrypt == nil {
-			// The Handshake packets were opened with the key log's
-			// secrets; decryptedMessage records each side's Finished.
-			c.hs.decrypt = &decryption{}
-		}
-		c.event(r, dissect.Event{Kind: dissect.EventHandshake, HandshakeType: m.Type, Body: m.Body, Decrypted: decrypted})
+		c.event(r, dissect.Event{Kind: dissect.EventHandshake, HandshakeType: m.Type, Body: m.Body, Decrypted: ev.Space != quic.SpaceInitial})
 	case quic.EventConnectionClose:
 		if c.hs == nil || c.hs.emitted {
 			return
@@ -206,9 +202,9 @@ func (q *quicConn) event(ev quic.Event) {
 		h := c.hs
 		h.mark(r, 'L')
 		f := ev.Close
-		if !f.Application && f.ErrorCode >= 0x100 && f.ErrorCode <= 0x1ff {
+		if alert, ok := f.TLSAlert(); ok {
 			// A TLS alert (RFC 9001 §4.8), always fatal.
-			h.s.Alerts = append(h.s.Alerts, Alert{From: r.String(), Level: "fatal", Description: iana.AlertName(uint8(f.ErrorCode - 0x100))})
+			h.s.Alerts = append(h.s.Alerts, Alert{From: r.String(), Level: "fatal", Description: iana.AlertName(alert)})
 		} else {
 			kind := "transport"
 			if f.Application {
