@@ -353,6 +353,9 @@ func TestCorpusFoxIOQUIC(t *testing.T) {
 		}
 	}
 	t.Logf("%d QUIC connections agree with the FoxIO snapshots", checked)
+	if checked == 0 {
+		t.Error("no QUIC connection in the FoxIO snapshots to compare with")
+	}
 }
 
 // zeekRow is one row of a Zeek quic.log (or a zeek-cut subset of it).
@@ -440,6 +443,9 @@ func TestCorpusZeekQUIC(t *testing.T) {
 		}
 	}
 	t.Logf("%d quic.log rows agree", checked)
+	if checked == 0 {
+		t.Error("no quic.log row to compare with")
+	}
 }
 
 // TestCorpusSuricataQUIC checks what the suricata-verify QUIC tests

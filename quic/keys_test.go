@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/chacha20"
 )
 
 // TestKeysRoundTrip seals and opens with every suite and version, long and
@@ -59,13 +61,28 @@ func TestNewKeysErrors(t *testing.T) {
 	}
 }
 
-// TestChaChaCounterEdge: a sample whose counter is 2^32-1 still gives a mask.
+// TestChaChaCounterEdge: a sample whose counter is 2^32-1 still gives a
+// mask, and it is the key stream's last block: what follows the block of
+// counter 2^32-2.
 func TestChaChaCounterEdge(t *testing.T) {
-	h := chachaHeaderProtector{bytes.Repeat([]byte{1}, 32)}
-	sample := append([]byte{0xff, 0xff, 0xff, 0xff}, make([]byte, 12)...)
-	m1, m2 := h.mask(sample), h.mask(sample)
-	if m1 != m2 {
-		t.Error("mask not deterministic")
+	key := bytes.Repeat([]byte{1}, 32)
+	nonce := bytes.Repeat([]byte{2}, 12)
+	h := chachaHeaderProtector{key}
+	c, err := chacha20.NewUnauthenticatedCipher(key, nonce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetCounter(0xfffffffe)
+	stream := make([]byte, 64+5)
+	c.XORKeyStream(stream, stream)
+	for _, tc := range []struct {
+		counter byte
+		want    []byte
+	}{{0xfe, stream[:5]}, {0xff, stream[64:]}} {
+		sample := append([]byte{tc.counter, 0xff, 0xff, 0xff}, nonce...)
+		if m := h.mask(sample); !bytes.Equal(m[:], tc.want) {
+			t.Errorf("counter 0xffffff%02x: mask %x, want %x", tc.counter, m, tc.want)
+		}
 	}
 }
 

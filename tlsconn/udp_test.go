@@ -3,53 +3,12 @@ package tlsconn
 import (
 	"math/rand/v2"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/gopacket/gopacket/pcapgo"
-
+	"github.com/tlsinspect/tlsinspect/internal/testcap"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
 	"github.com/tlsinspect/tlsinspect/udpflow"
 )
-
-// dtlsDatagrams reads the UDP payloads of a DTLS test capture with their
-// direction (true: from the client, the sender of the first datagram).
-func dtlsDatagrams(t *testing.T, name string) (payloads [][]byte, fromClient []bool) {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "pcaps", "dtls", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var first []byte
-	for {
-		data, _, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		// Ethernet or loopback captures: find the IPv4 header by its
-		// first byte after the link header.
-		off := 0
-		for _, o := range []int{14, 16, 4, 0} {
-			if len(data) > o+28 && data[o]>>4 == 4 && data[o+9] == 17 {
-				off = o
-				break
-			}
-		}
-		ihl := int(data[off]&0x0f) * 4
-		if first == nil {
-			first = append([]byte(nil), data[off+ihl:off+ihl+2]...)
-		}
-		payloads = append(payloads, data[off+ihl+8:])
-		fromClient = append(fromClient, string(data[off+ihl:off+ihl+2]) == string(first)) // by source port
-	}
-	return payloads, fromClient
-}
 
 // TestUDPHostile feeds a DTLS flow and a QUIC flow datagrams of random
 // bytes, and a real DTLS handshake with random bytes flipped: no panic
@@ -75,13 +34,13 @@ func TestUDPHostile(t *testing.T) {
 		}
 		r.Close(tcpstream.CloseEndOfInput, t0)
 	}
-	payloads, fromClient := dtlsDatagrams(t, "dtls12-mtls-openssl.pcap")
+	dgs := captureDatagrams(t, testcap.Path("dtls/dtls12-mtls-openssl.pcap"))
 	// Unchanged, the handshake is read whole.
 	info.ID++
 	info.Protocol = udpflow.DTLS
 	r := tr.OpenFlow(info)
-	for i, p := range payloads {
-		r.Datagram(fromClient[i], p, t0)
+	for _, d := range dgs {
+		r.Datagram(d.dir == 0, d.b, t0)
 	}
 	r.Close(tcpstream.CloseEndOfInput, t0)
 	if s := got[len(got)-1]; !s.Established || s.ClientCertSent == nil || !*s.ClientCertSent {
@@ -91,24 +50,28 @@ func TestUDPHostile(t *testing.T) {
 		info.ID++
 		info.Protocol = udpflow.DTLS
 		r := tr.OpenFlow(info)
-		for i, p := range payloads {
-			b := append([]byte(nil), p...)
+		for _, d := range dgs {
+			b := append([]byte(nil), d.b...)
 			if len(b) > 0 {
 				b[rng.IntN(len(b))] ^= byte(1 + rng.IntN(255))
 			}
-			r.Datagram(fromClient[i], b, t0)
+			r.Datagram(d.dir == 0, b, t0)
 		}
 		r.Close(tcpstream.CloseEndOfInput, t0)
 	}
 	if st := tr.Stats(); st.Failed != 0 || st.DTLSConnections != 202 || st.QUICConnections != 1 {
 		t.Fatalf("stats %+v", st)
 	}
-	if len(got) == 0 {
-		t.Fatal("nothing reported")
-	}
+	reported := map[uint64]bool{}
 	for _, s := range got {
 		if s.Transport != "udp" || s.Protocol != "dtls" && s.Protocol != "quic" {
 			t.Fatalf("transport %q protocol %q", s.Transport, s.Protocol)
+		}
+		reported[s.Connection] = true
+	}
+	for id := uint64(1); id <= info.ID; id++ {
+		if !reported[id] {
+			t.Errorf("flow %d not reported", id)
 		}
 	}
 }

@@ -30,6 +30,7 @@ type fuzzDatagram struct {
 // captureDatagrams reads the UDP payloads of a capture; the sender of the
 // first is the client.
 func captureDatagrams(tb testing.TB, path string) []fuzzDatagram {
+	tb.Helper()
 	var client netip.AddrPort
 	var out []fuzzDatagram
 	testcap.Each(tb, path, func(p *testcap.Packet) {
