@@ -90,7 +90,7 @@ func newWorker(cfg *Config, maxFlows int) *worker {
 	// of workers: the reader decides when (flushClock).
 	w.asm = tcpstream.NewAssembler(handler, tcpstream.Config{MaxBufferedPerDir: cfg.MaxBuffer, IdleTimeout: cfg.IdleTimeout, MaxConnections: maxFlows})
 	// UDP flows (DTLS, QUIC) share the TCP limits.
-	w.udp = udpflow.New(w.tracker, udpflow.Config{IdleTimeout: cfg.IdleTimeout, MaxFlows: maxFlows, ExternalExpiry: true})
+	w.udp = udpflow.New(w.tracker, udpflow.Config{IdleTimeout: cfg.IdleTimeout, MaxFlows: maxFlows})
 	return w
 }
 

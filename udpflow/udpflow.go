@@ -52,10 +52,6 @@ type Config struct {
 	IdleTimeout time.Duration // DefaultIdleTimeout when zero
 	MaxFlows    int           // DefaultMaxFlows when zero
 	Probe       int           // DefaultProbe when zero
-	// ExternalExpiry stops Datagram from closing idle flows as packet time
-	// advances: the caller calls FlushIdle itself (see
-	// tcpstream.Config.ExternalFlush).
-	ExternalExpiry bool
 }
 
 // Info describes a flow found to carry DTLS or QUIC.
@@ -168,9 +164,6 @@ func keyOf(src, dst netip.AddrPort) key {
 // datagram as it arrived (see Wanter), and nil otherwise.
 func (t *Table) Datagram(ts time.Time, src, dst netip.AddrPort, payload []byte) Receiver {
 	t.stats.Datagrams++
-	if !t.cfg.ExternalExpiry {
-		t.expire(ts)
-	}
 	k := keyOf(src, dst)
 	f := t.flows[k]
 	if f == nil {
@@ -251,8 +244,10 @@ func (t *Table) remove(f *flow, reason tcpstream.CloseReason, ts time.Time) {
 	}
 }
 
-// FlushIdle closes the flows idle at now (for live sources, by the wall
-// clock when no packet arrives).
+// FlushIdle closes the flows idle at now. The caller calls it as packet
+// time advances (analyze: every tcpstream.Config.FlushInterval, for TCP and
+// UDP alike, and by the wall clock when a live link is quiet); Datagram
+// never does.
 func (t *Table) FlushIdle(now time.Time) { t.expire(now) }
 
 // FlushAll closes every flow, at the end of the input.

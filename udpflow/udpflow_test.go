@@ -94,7 +94,8 @@ func TestIdleAndEviction(t *testing.T) {
 	tb := New(r, Config{IdleTimeout: time.Second, MaxFlows: 2})
 	t0 := time.Unix(1000, 0)
 	tb.Datagram(t0, a, b, dtlsHello())
-	tb.Datagram(t0.Add(3*time.Second), a, c, dtlsHello()) // a-b idle
+	tb.FlushIdle(t0.Add(3 * time.Second)) // the caller's flush: a-b idle
+	tb.Datagram(t0.Add(3*time.Second), a, c, dtlsHello())
 	if len(r.got) < 2 || r.got[1] != "idle" {
 		t.Fatalf("got %v", r.got)
 	}
