@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/tlsinspect/tlsinspect/tlsdecrypt"
 )
 
 // TLS 1.3 cipher suites that QUIC can use for packet protection (RFC 9001
@@ -73,21 +75,6 @@ func newAESGCM(key []byte) (cipher.AEAD, error) {
 // ivLen is the AEAD nonce length of every QUIC suite (RFC 9001 §5.3).
 const ivLen = 12
 
-// hkdfExpandLabel is HKDF-Expand-Label of RFC 8446 §7.1, which QUIC uses
-// with its own labels (RFC 9001 §5.1): HKDF-Expand with the info
-//
-//	struct { uint16 length; opaque label<7..255> = "tls13 " + Label;
-//	         opaque context<0..255> = ""; } HkdfLabel;
-func hkdfExpandLabel(h func() hash.Hash, secret []byte, label string, length int) ([]byte, error) {
-	info := make([]byte, 0, 2+1+6+len(label)+1)
-	info = append(info, byte(length>>8), byte(length))
-	info = append(info, byte(6+len(label)))
-	info = append(info, "tls13 "...)
-	info = append(info, label...)
-	info = append(info, 0) // empty context
-	return hkdf.Expand(h, secret, string(info), length)
-}
-
 // Keys remove the protection of one sender's packets in one packet number
 // space: the AEAD key and IV, and the header protection key (RFC 9001 §5).
 // A Keys value holds no state and is safe for concurrent use. It never
@@ -148,11 +135,11 @@ func InitialKeys(v Version, clientDCID []byte) (client, server *Keys, err error)
 		return nil, nil, err
 	}
 	// "client in" and "server in" are the same in version 2.
-	clientSecret, err := hkdfExpandLabel(sha256.New, initialSecret, "client in", sha256.Size)
+	clientSecret, err := tlsdecrypt.ExpandLabel(sha256.New, initialSecret, "client in", nil, sha256.Size)
 	if err != nil {
 		return nil, nil, err
 	}
-	serverSecret, err := hkdfExpandLabel(sha256.New, initialSecret, "server in", sha256.Size)
+	serverSecret, err := tlsdecrypt.ExpandLabel(sha256.New, initialSecret, "server in", nil, sha256.Size)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -183,15 +170,15 @@ func NewKeys(v Version, suite uint16, secret []byte) (*Keys, error) {
 	if err := sp.checkSecret(secret); err != nil {
 		return nil, err
 	}
-	key, err := hkdfExpandLabel(sp.hash, secret, params.keyLabel, sp.keyLen)
+	key, err := tlsdecrypt.ExpandLabel(sp.hash, secret, params.keyLabel, nil, sp.keyLen)
 	if err != nil {
 		return nil, err
 	}
-	iv, err := hkdfExpandLabel(sp.hash, secret, params.ivLabel, ivLen)
+	iv, err := tlsdecrypt.ExpandLabel(sp.hash, secret, params.ivLabel, nil, ivLen)
 	if err != nil {
 		return nil, err
 	}
-	hpKey, err := hkdfExpandLabel(sp.hash, secret, params.hpLabel, sp.keyLen)
+	hpKey, err := tlsdecrypt.ExpandLabel(sp.hash, secret, params.hpLabel, nil, sp.keyLen)
 	if err != nil {
 		return nil, err
 	}

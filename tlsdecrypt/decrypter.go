@@ -109,7 +109,7 @@ func (d *Decrypter) NextTrafficSecret() ([]byte, error) {
 	if d.version != VersionTLS13 {
 		return nil, fmt.Errorf("%w: KeyUpdate exists only in TLS 1.3", ErrUnsupportedVersion)
 	}
-	return hkdfExpandLabel(d.suite.prf, d.secret, "traffic upd", nil, len(d.secret))
+	return ExpandLabel(d.suite.prf, d.secret, "traffic upd", nil, len(d.secret))
 }
 
 // Update moves to the next traffic secret after a KeyUpdate message: it

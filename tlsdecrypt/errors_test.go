@@ -401,7 +401,7 @@ func TestKeyUpdate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := hkdfExpandLabel(suite13ByID[suite].prf, secret, "traffic upd", nil, len(secret))
+		want, _ := ExpandLabel(suite13ByID[suite].prf, secret, "traffic upd", nil, len(secret))
 		if !bytes.Equal(next, want) || len(next) != len(secret) {
 			t.Fatalf("NextTrafficSecret %x, want %x", next, want)
 		}

@@ -8,12 +8,14 @@ import (
 	"hash"
 )
 
-// hkdfExpandLabel is HKDF-Expand-Label of RFC 8446 §7.1: HKDF-Expand with
+// ExpandLabel is HKDF-Expand-Label of RFC 8446 §7.1: HKDF-Expand with
 // the info
 //
 //	struct { uint16 length; opaque label<7..255> = "tls13 " + Label;
 //	         opaque context<0..255>; } HkdfLabel;
-func hkdfExpandLabel(h func() hash.Hash, secret []byte, label string, context []byte, length int) ([]byte, error) {
+//
+// QUIC derives its packet protection keys with it too (RFC 9001 §5.1).
+func ExpandLabel(h func() hash.Hash, secret []byte, label string, context []byte, length int) ([]byte, error) {
 	info := make([]byte, 0, 2+1+6+len(label)+1+len(context))
 	info = append(info, byte(length>>8), byte(length))
 	info = append(info, byte(6+len(label)))
@@ -27,11 +29,11 @@ func hkdfExpandLabel(h func() hash.Hash, secret []byte, label string, context []
 // trafficKeys derives the record key and IV from a TLS 1.3 traffic secret
 // (RFC 8446 §7.3).
 func trafficKeys(s *suite, secret []byte) (key, iv []byte, err error) {
-	key, err = hkdfExpandLabel(s.prf, secret, "key", nil, s.bulk.keyLen)
+	key, err = ExpandLabel(s.prf, secret, "key", nil, s.bulk.keyLen)
 	if err != nil {
 		return nil, nil, err
 	}
-	iv, err = hkdfExpandLabel(s.prf, secret, "iv", nil, s.bulk.ivLen)
+	iv, err = ExpandLabel(s.prf, secret, "iv", nil, s.bulk.ivLen)
 	if err != nil {
 		return nil, nil, err
 	}
