@@ -62,6 +62,12 @@ func (c *conn) startDecryption() {
 		return
 	}
 	d := &decryption{secrets: sec, suite: h.sh.CipherSuite, earlyBefore: h.earlyRecords}
+	if c.proto == "quic" {
+		// QUIC has no TLS records: package quic opens its packets with
+		// the same secrets (quicConn.secrets); d follows the messages.
+		h.decrypt = d
+		return
+	}
 	for r, secret := range [2][]byte{client: sec.ClientHandshakeTraffic(), server: sec.ServerHandshakeTraffic()} {
 		if secret == nil {
 			continue
