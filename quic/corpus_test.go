@@ -358,38 +358,6 @@ func TestCorpusFoxIOQUIC(t *testing.T) {
 	}
 }
 
-// zeekRow is one row of a Zeek quic.log (or a zeek-cut subset of it).
-type zeekRow map[string]string
-
-// readZeekLog reads a Zeek TSV log: column names from "#fields", or, for
-// a zeek-cut file, from the first line after the btest banner.
-func readZeekLog(t *testing.T, path string) []zeekRow {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fields []string
-	var rows []zeekRow
-	for i, line := range strings.Split(strings.TrimRight(string(raw), "\n"), "\n") {
-		switch {
-		case strings.HasPrefix(line, "#fields\t"):
-			fields = strings.Split(line, "\t")[1:]
-		case strings.HasPrefix(line, "#"):
-		case i == 1 && fields == nil:
-			fields = strings.Split(line, "\t")
-		case fields != nil:
-			row := zeekRow{}
-			for j, v := range strings.Split(line, "\t") {
-				if j < len(fields) {
-					row[fields[j]] = v
-				}
-			}
-			rows = append(rows, row)
-		}
-	}
-	return rows
-}
-
 // TestCorpusZeekQUIC compares with Zeek's quic.log baselines: version,
 // connection IDs, server_name and the first ALPN offered. Zeek logs a
 // connection answered by a Retry as two rows (before and after); here it
@@ -414,7 +382,7 @@ func TestCorpusZeekQUIC(t *testing.T) {
 			continue
 		}
 		cc := conns[0]
-		for _, row := range readZeekLog(t, log) {
+		for _, row := range testcorpus.ZeekLog(t, log) {
 			check := func(field, got string) {
 				want, ok := row[field]
 				if !ok || want == "-" && got == "" || want == "(empty)" && got == "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -145,36 +144,6 @@ func TestDTLSAgainstEndpoints(t *testing.T) {
 	}
 }
 
-// zeekLog reads the rows of a Zeek log as maps by field name.
-func zeekLog(t *testing.T, path string) []map[string]string {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fields []string
-	var rows []map[string]string
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	for sc.Scan() {
-		line := sc.Text()
-		if f, ok := strings.CutPrefix(line, "#fields\t"); ok {
-			fields = strings.Split(f, "\t")
-			continue
-		}
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		row := map[string]string{}
-		for i, v := range strings.Split(line, "\t") {
-			if i < len(fields) {
-				row[fields[i]] = v
-			}
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
-
 // TestCorpusDTLSZeek compares with Zeek's ssl.log of its DTLS traces:
 // endpoints, version, suite, resumption, establishment. (Zeek's
 // ssl_history has no letters for encrypted Finished messages, so the
@@ -186,7 +155,7 @@ func TestCorpusDTLSZeek(t *testing.T) {
 		"dtls1_2.pcap": "dtls1_2.pcap.zeek.dtls.ssl1_2.log",
 	} {
 		t.Run(capture, func(t *testing.T) {
-			rows := zeekLog(t, filepath.Join(dir, log))
+			rows := testcorpus.ZeekLog(t, filepath.Join(dir, log))
 			got := udpRun(t, filepath.Join(dir, capture))
 			if len(got) != len(rows) {
 				t.Fatalf("%d DTLS handshakes, Zeek has %d", len(got), len(rows))

@@ -58,3 +58,34 @@ func Captures(t testing.TB) []string {
 	}
 	return files
 }
+
+// ZeekLog reads the rows of a Zeek TSV log as maps by field name: column
+// names from "#fields", or, for a zeek-cut file (no "#fields"), from the
+// first line after the btest banner.
+func ZeekLog(tb testing.TB, path string) []map[string]string {
+	tb.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var fields []string
+	var rows []map[string]string
+	for i, line := range strings.Split(strings.TrimRight(string(raw), "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(line, "#fields\t"):
+			fields = strings.Split(line, "\t")[1:]
+		case line == "" || strings.HasPrefix(line, "#"):
+		case i == 1 && fields == nil:
+			fields = strings.Split(line, "\t")
+		case fields != nil:
+			row := map[string]string{}
+			for j, v := range strings.Split(line, "\t") {
+				if j < len(fields) {
+					row[fields[j]] = v
+				}
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
