@@ -240,8 +240,14 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 		stderr = prog.wrap(stderr)
 	}
 	var out report.Writer
+	var batched *batchWriter // standard output when reading files into a pipe or file
 	if o.output == "" {
-		out, _ = openReport(stdout) // checked above
+		reportTo := stdout
+		if len(o.read) > 0 && !env.isTerminal(stdout) {
+			batched = newBatchWriter(stdout, env.now)
+			reportTo = batched
+		}
+		out, _ = openReport(reportTo) // checked above
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -334,6 +340,11 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 	}
 	if out != nil {
 		if err := out.Close(); err != nil && writeErr == nil {
+			writeErr = err
+		}
+	}
+	if batched != nil {
+		if err := batched.Flush(); err != nil && writeErr == nil {
 			writeErr = err
 		}
 	}
