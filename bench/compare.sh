@@ -27,8 +27,8 @@
 #                   (plain `tlsinspect -r FILE -T json -q` if this build
 #                   has no --workers flag)
 #   [tlsinspect-w2] the same with --workers 2 (only if --workers exists)
-#   [tshark]        tshark -r FILE -n -Y 'tls.handshake.type == 1 ||
-#                   tls.handshake.type == 2' -T fields -e … (one pass)
+#   [tshark]        tshark -r FILE -n -Y 'tls.handshake' -T fields -e …
+#                   (one pass; the fields are listed at TSHARK_FIELDS)
 #   [tshark-2pass]  the same with -2 -R instead of -Y
 #   [ssldump]       ssldump -n -r FILE (handshake fields decoded, no -d)
 #   [ndpi]          ndpiReader -i FILE -q -C FLOWS.csv
@@ -251,9 +251,17 @@ expected() {
 
 # ------------------------------------------------------------------- runs
 
+# What a user extracts to see what each connection negotiated (the issue's
+# `-Y tls.handshake` with those fields): the handshake frames with their
+# addresses, SNI, versions, suites, ALPN, JA3/JA3S and certificate names;
+# tlsinspect reports all of it and more. Field 6 (the message types) is
+# what count() reads.
 TSHARK_FIELDS=(-T fields -e frame.number -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport
-	-e tls.handshake.type -e tls.handshake.extensions_server_name -e tls.handshake.ciphersuite)
-TSHARK_FILTER='tls.handshake.type == 1 || tls.handshake.type == 2'
+	-e tls.handshake.type -e tls.handshake.extensions_server_name
+	-e tls.handshake.extensions.supported_version -e tls.handshake.ciphersuite
+	-e tls.handshake.extensions_alpn_str -e tls.handshake.ja3 -e tls.handshake.ja3s
+	-e x509sat.printableString -e x509ce.dNSName)
+TSHARK_FILTER='tls.handshake'
 
 # cmd TOOL FILE: sets CMD (the command) and DEST (where its stdout goes).
 cmd() {
