@@ -1,7 +1,6 @@
 package findings
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -61,10 +60,15 @@ var (
 )
 
 func init() {
+	if len(IDs) != numIDs {
+		panic("findings: numIDs is not len(IDs)")
+	}
 	for i, e := range IDs {
 		severity[e.ID] = e.Severity
 		rank[e.ID] = i
 	}
+	rankCertExpired, rankCertNotYetValid = rank["cert-expired"], rank["cert-not-yet-valid"]
+	rankClientCertExpired, rankClientCertNotYetValid = rank["client-cert-expired"], rank["client-cert-not-yet-valid"]
 }
 
 // maxDetails is how many occurrences one finding's text lists before
@@ -81,14 +85,14 @@ const renegotiationWarning = " sent an encrypted handshake message after the han
 // Certificate validity is judged at the capture time s.TS, never the wall
 // clock, so results do not change with the day the capture is read.
 func Check(s *tlsconn.Summary) []tlsconn.Finding {
-	var b builder
 	if s == nil {
 		return []tlsconn.Finding{}
 	}
+	var b builder
 	checkVersion(&b, s)
 	checkSuite(&b, s)
 	if s.Compression != nil && *s.Compression != "null" {
-		b.add("compression", fmt.Sprintf("server chose %s compression (CRIME)", quote(*s.Compression)))
+		b.add("compression", "server chose "+quote(*s.Compression)+" compression (CRIME)")
 	}
 	if s.ClientLegacyVersion != nil && (s.SNI == nil || *s.SNI == "") {
 		b.add("no-sni", "client sent no server_name (SNI)")
@@ -96,42 +100,80 @@ func Check(s *tlsconn.Summary) []tlsconn.Finding {
 	checkRenegotiation(&b, s)
 	for _, a := range s.Alerts {
 		if a.Fatal() {
-			b.add("alert-fatal", fmt.Sprintf("%s sent fatal alert %s", quote(a.From), quote(a.Description)))
+			b.add("alert-fatal", quote(a.From)+" sent fatal alert "+quote(a.Description))
 		}
 	}
-	checkChain(&b, s, s.ServerCertificates, "", "")
+	checkChain(&b, s, s.ServerCertificates, false)
 	checkName(&b, s)
-	checkChain(&b, s, s.ClientCertificates, "client-", "client ")
+	checkChain(&b, s, s.ClientCertificates, true)
 	return b.findings()
 }
 
-// builder collects details per ID.
+// numIDs is len(IDs), as a constant for builder's array (checked in init).
+const numIDs = 31
+
+// builder collects details per ID, indexed by rank. The first detail of an
+// ID is kept inline: most findings have one.
 type builder struct {
-	details map[string][]string
+	first [numIDs]string
+	more  [numIDs][]string // details after the first
+	n     int              // IDs with at least one detail
 }
 
 func (b *builder) add(id, text string) {
-	if b.details == nil {
-		b.details = map[string][]string{}
+	i, ok := rank[id]
+	if !ok {
+		return
 	}
-	for _, d := range b.details[id] {
+	b.addAt(i, text)
+}
+
+func (b *builder) addAt(i int, text string) {
+	switch {
+	case b.first[i] == "" && len(b.more[i]) == 0 && text != "":
+		b.first[i] = text
+		b.n++
+		return
+	case b.first[i] != "" && b.first[i] == text:
+		return
+	}
+	for _, d := range b.more[i] {
 		if d == text {
 			return
 		}
 	}
-	b.details[id] = append(b.details[id], text)
+	if b.first[i] == "" && len(b.more[i]) == 0 {
+		b.n++ // an empty first detail: kept in more, so that it still counts
+	}
+	b.more[i] = append(b.more[i], text)
+}
+
+// details returns the details of the ID at rank i, in the order added.
+func (b *builder) details(i int) []string {
+	if b.first[i] == "" {
+		return b.more[i]
+	}
+	if len(b.more[i]) == 0 {
+		return []string{b.first[i]}
+	}
+	return append([]string{b.first[i]}, b.more[i]...)
 }
 
 func (b *builder) findings() []tlsconn.Finding {
-	out := make([]tlsconn.Finding, 0, len(b.details))
-	for _, e := range IDs {
-		d := b.details[e.ID]
-		if len(d) == 0 {
+	out := make([]tlsconn.Finding, 0, b.n)
+	for i, e := range IDs {
+		if b.first[i] == "" && len(b.more[i]) == 0 {
 			continue
 		}
-		text := strings.Join(d[:min(len(d), maxDetails)], "; ")
-		if len(d) > maxDetails {
-			text += fmt.Sprintf(" (and %d more)", len(d)-maxDetails)
+		var text string
+		if b.first[i] != "" && len(b.more[i]) == 0 {
+			text = b.first[i] // the common case: one detail, nothing to join
+		} else {
+			d := b.details(i)
+			text = strings.Join(d[:min(len(d), maxDetails)], "; ")
+			if len(d) > maxDetails {
+				text += " (and " + strconv.Itoa(len(d)-maxDetails) + " more)"
+			}
 		}
 		out = append(out, tlsconn.Finding{ID: e.ID, Severity: e.Severity, Text: text})
 	}
@@ -180,10 +222,10 @@ func checkVersion(b *builder, s *tlsconn.Summary) {
 		if !ok || v <= legacy {
 			return
 		}
-		b.add("server-chose-unoffered-version", fmt.Sprintf("server chose %s, client offered up to %s", name, quote(*s.ClientLegacyVersion)))
+		b.add("server-chose-unoffered-version", "server chose "+name+", client offered up to "+quote(*s.ClientLegacyVersion))
 		return
 	}
-	b.add("server-chose-unoffered-version", fmt.Sprintf("server chose %s, client offered %s", name, list(s.ClientVersions)))
+	b.add("server-chose-unoffered-version", "server chose "+name+", client offered "+list(s.ClientVersions))
 }
 
 // versionNumber maps a name from iana.VersionName back to its number.
@@ -208,47 +250,67 @@ func versionNumber(name string) (uint16, bool) {
 }
 
 // suiteFamilies names the weak families a cipher suite belongs to, from
-// the tokens of its IANA name (TLS_<kx>_WITH_<cipher>_<mac>).
+// the tokens of its IANA name (TLS_<kx>_WITH_<cipher>_<mac>): kx are the
+// tokens between the first and "WITH", cipher those after it (none of
+// either without a "WITH" token).
 func suiteFamilies(name string) []string {
-	tokens := strings.Split(name, "_")
-	with := -1
-	for i, t := range tokens {
-		if t == "WITH" {
-			with = i
+	with := false
+	var (
+		kxN               int
+		kxFirst           string
+		kxExport, kxAnon  bool
+		cN                int
+		cFirst            string
+		cRC4, cDES, c3DES bool
+	)
+	rest := name
+	for i := 0; ; i++ {
+		tok, r, more := strings.Cut(rest, "_")
+		switch {
+		case !with && tok == "WITH":
+			with = true
+		case !with && i > 0:
+			if kxN == 0 {
+				kxFirst = tok
+			}
+			kxN++
+			kxExport = kxExport || strings.HasPrefix(tok, "EXPORT")
+			kxAnon = kxAnon || tok == "anon"
+		case with:
+			if cN == 0 {
+				cFirst = tok
+			}
+			cN++
+			cRC4 = cRC4 || tok == "RC4"
+			cDES = cDES || tok == "DES" || tok == "DES40"
+			c3DES = c3DES || tok == "3DES"
+		}
+		if !more {
 			break
 		}
+		rest = r
 	}
-	var kx, cipher []string
-	if with >= 0 {
-		kx, cipher = tokens[1:with], tokens[with+1:]
+	if !with {
+		kxN, kxExport, kxAnon = 0, false, false
 	}
-	has := func(ts []string, pred func(string) bool) bool {
-		for _, t := range ts {
-			if pred(t) {
-				return true
-			}
-		}
-		return false
-	}
-	eq := func(w string) func(string) bool { return func(t string) bool { return t == w } }
 	var fams []string
 	// RFC 9150 integrity-only TLS 1.3 suites encrypt nothing either.
-	if len(cipher) > 0 && cipher[0] == "NULL" || name == "TLS_SHA256_SHA256" || name == "TLS_SHA384_SHA384" {
+	if cN > 0 && cFirst == "NULL" || name == "TLS_SHA256_SHA256" || name == "TLS_SHA384_SHA384" {
 		fams = append(fams, "suite-null")
 	}
-	if has(kx, func(t string) bool { return strings.HasPrefix(t, "EXPORT") }) {
+	if kxExport {
 		fams = append(fams, "suite-export")
 	}
-	if has(kx, eq("anon")) || len(kx) == 1 && kx[0] == "NULL" {
+	if kxAnon || kxN == 1 && kxFirst == "NULL" {
 		fams = append(fams, "suite-anon")
 	}
-	if has(cipher, eq("RC4")) {
+	if cRC4 {
 		fams = append(fams, "suite-rc4")
 	}
-	if has(cipher, eq("DES")) || has(cipher, eq("DES40")) {
+	if cDES {
 		fams = append(fams, "suite-des")
 	}
-	if has(cipher, eq("3DES")) {
+	if c3DES {
 		fams = append(fams, "suite-3des")
 	}
 	return fams
@@ -270,25 +332,25 @@ func checkSuite(b *builder, s *tlsconn.Summary) {
 	name := *s.CipherSuite
 	fams := suiteFamilies(name)
 	for _, f := range fams {
-		b.add(f, fmt.Sprintf("negotiated %s (%s)", quote(name), familyWhy[f]))
+		b.add(f, "negotiated "+quote(name)+" ("+familyWhy[f]+")")
 	}
 	if len(fams) == 0 && s.CipherSuiteID != nil && *s.CipherSuiteID >= 0 && *s.CipherSuiteID <= 0xffff {
 		switch rec := iana.CipherSuiteRecommended(uint16(*s.CipherSuiteID)); rec {
 		case "Y":
 		case "":
-			b.add("suite-not-recommended", fmt.Sprintf("negotiated %s, which has no IANA Recommended value", quote(name)))
+			b.add("suite-not-recommended", "negotiated "+quote(name)+", which has no IANA Recommended value")
 		default:
-			b.add("suite-not-recommended", fmt.Sprintf("negotiated %s, IANA Recommended: %s", quote(name), rec))
+			b.add("suite-not-recommended", "negotiated "+quote(name)+", IANA Recommended: "+rec)
 		}
 	}
 	if s.ClientLegacyVersion != nil && len(s.ClientCipherSuites) > 0 && !contains(s.ClientCipherSuites, name) {
-		b.add("server-chose-unoffered-suite", fmt.Sprintf("server chose %s, which the client did not offer (%d suites offered)", quote(name), len(s.ClientCipherSuites)))
+		b.add("server-chose-unoffered-suite", "server chose "+quote(name)+", which the client did not offer ("+strconv.Itoa(len(s.ClientCipherSuites))+" suites offered)")
 	}
 }
 
 func checkRenegotiation(b *builder, s *tlsconn.Summary) {
 	if s.Handshake > 1 {
-		b.add("renegotiation", fmt.Sprintf("handshake %d in the clear on this connection", s.Handshake))
+		b.add("renegotiation", "handshake "+strconv.Itoa(s.Handshake)+" in the clear on this connection")
 	}
 	if s.VersionID != nil && (*s.VersionID >= 0x0304 && *s.VersionID>>8 != 0xfe) {
 		return // TLS 1.3 has no renegotiation; its post-handshake messages are application data records
@@ -300,58 +362,130 @@ func checkRenegotiation(b *builder, s *tlsconn.Summary) {
 	}
 }
 
-// checkChain applies the certificate checks to one chain. prefix goes in
-// front of the IDs, side in front of the texts.
-func checkChain(b *builder, s *tlsconn.Summary, certs []*certinfo.Certificate, prefix, side string) {
+// checkChain applies the certificate checks to one chain; client selects
+// the "client-" IDs and the "client " texts. What depends only on the
+// chain comes from chains (chaincache.go); validity, which depends on the
+// handshake time, is judged here.
+func checkChain(b *builder, s *tlsconn.Summary, certs []*certinfo.Certificate, client bool) {
+	if len(certs) == 0 {
+		return
+	}
+	r := chains.get(certs, client)
+	for _, a := range r.adds {
+		b.addAt(a.id, a.text)
+	}
+	if s.TS.IsZero() {
+		return
+	}
+	expired, notYet := rankCertExpired, rankCertNotYetValid
+	if client {
+		expired, notYet = rankClientCertExpired, rankClientCertNotYetValid
+	}
+	for i, c := range certs {
+		// A self-signed certificate after the leaf is a root: clients take
+		// the trust anchor from their own store, not from the chain.
+		if c == nil || i > 0 && c.SelfSigned {
+			continue
+		}
+		if !c.NotAfter.IsZero() && s.TS.After(c.NotAfter) {
+			b.addAt(expired, validityText(r.labels[i], " expired ", s.TS, c.NotAfter))
+		}
+		if !c.NotBefore.IsZero() && s.TS.Before(c.NotBefore) {
+			b.addAt(notYet, validityText(r.labels[i], " not valid before ", s.TS, c.NotBefore))
+		}
+	}
+}
+
+// Ranks of the IDs checkChain reports itself (set by init).
+var rankCertExpired, rankCertNotYetValid, rankClientCertExpired, rankClientCertNotYetValid int
+
+// validityText is what + verb + the certificate date + " (handshake at " +
+// the handshake date + ")", the dates as dates formats them.
+func validityText(what, verb string, ts, cert time.Time) string {
+	var tb, cb [10]byte
+	a, aok := appendDate(tb[:0], ts)
+	c, cok := appendDate(cb[:0], cert)
+	if !aok || !cok || string(a) == string(c) {
+		t, ct := dates(ts, cert)
+		return what + verb + ct + " (handshake at " + t + ")"
+	}
+	return what + verb + string(c) + " (handshake at " + string(a) + ")"
+}
+
+// appendDate appends t's UTC date as time.DateOnly formats it; false (and
+// nothing appended) for years time.Format does not write as 4 digits.
+func appendDate(b []byte, t time.Time) ([]byte, bool) {
+	y, m, d := t.UTC().Date()
+	if y < 0 || y > 9999 {
+		return b, false
+	}
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+d/10), byte('0'+d%10)), true
+}
+
+// chainResult is what Check reports about a chain that does not depend on
+// the handshake: the certificates' labels and the findings other than
+// validity, in the order checkChain used to add them.
+type chainResult struct {
+	labels []string // per certificate; "" for a nil one
+	adds   []chainAdd
+}
+
+type chainAdd struct {
+	id   int // rank
+	text string
+}
+
+// checkChainStatic computes a chainResult.
+func checkChainStatic(certs []*certinfo.Certificate, client bool) *chainResult {
+	prefix, side := "", ""
+	if client {
+		prefix, side = "client-", "client "
+	}
+	r := &chainResult{labels: make([]string, len(certs))}
+	add := func(id, text string) {
+		r.adds = append(r.adds, chainAdd{rank[id], text})
+	}
 	for i, c := range certs {
 		if c == nil {
 			continue
 		}
 		what := label(i, c, side)
+		r.labels[i] = what
 		if c.ParseError != "" {
-			b.add(prefix+"cert-unparsable", fmt.Sprintf("%s: %s", what, quote(c.ParseError)))
-		}
-		// A self-signed certificate after the leaf is a root: clients take
-		// the trust anchor from their own store, not from the chain.
-		anchor := i > 0 && c.SelfSigned
-		if !s.TS.IsZero() && !anchor {
-			if !c.NotAfter.IsZero() && s.TS.After(c.NotAfter) {
-				ts, na := dates(s.TS, c.NotAfter)
-				b.add(prefix+"cert-expired", fmt.Sprintf("%s expired %s (handshake at %s)", what, na, ts))
-			}
-			if !c.NotBefore.IsZero() && s.TS.Before(c.NotBefore) {
-				ts, nb := dates(s.TS, c.NotBefore)
-				b.add(prefix+"cert-not-yet-valid", fmt.Sprintf("%s not valid before %s (handshake at %s)", what, nb, ts))
-			}
+			add(prefix+"cert-unparsable", what+": "+quote(c.ParseError))
 		}
 		if why := weakKey(c); why != "" {
-			b.add(prefix+"cert-weak-key", fmt.Sprintf("%s has %s", what, why))
+			add(prefix+"cert-weak-key", what+" has "+why)
 		}
 		if !c.SelfSigned && weakSignature(c.SignatureAlgorithm) {
-			b.add(prefix+"cert-weak-signature", fmt.Sprintf("%s is signed with %s", what, quote(c.SignatureAlgorithm)))
+			add(prefix+"cert-weak-signature", what+" is signed with "+quote(c.SignatureAlgorithm))
 		}
-		if i == 0 && prefix == "" && c.SelfSigned {
-			b.add("cert-self-signed", fmt.Sprintf("%s is self-signed (%s)", what, quote(c.Subject)))
+		if i == 0 && !client && c.SelfSigned {
+			add("cert-self-signed", what+" is self-signed ("+quote(c.Subject)+")")
 		}
 		if i+1 < len(certs) && certs[i+1] != nil {
 			next := certs[i+1]
 			if c.Issuer != "" && next.Subject != "" && c.Issuer != next.Subject {
-				b.add(prefix+"cert-chain-order", fmt.Sprintf("%s issuer %s is not the subject of the next certificate (%s)", what, quote(c.Issuer), quote(next.Subject)))
+				add(prefix+"cert-chain-order", what+" issuer "+quote(c.Issuer)+" is not the subject of the next certificate ("+quote(next.Subject)+")")
 			}
 		}
 	}
+	return r
 }
 
 // label names certificate i of a chain in a finding's text.
 func label(i int, c *certinfo.Certificate, side string) string {
-	l := side + "leaf certificate"
+	var n string
 	if i > 0 {
-		l = fmt.Sprintf("%schain certificate %d", side, i+1)
+		n = "chain certificate " + strconv.Itoa(i+1)
+	} else {
+		n = "leaf certificate"
 	}
 	if c.SubjectCN != "" {
-		l += " " + strconv.Quote(c.SubjectCN)
+		return side + n + " " + strconv.Quote(c.SubjectCN)
 	}
-	return l
+	return side + n
 }
 
 // dates formats the handshake time and a certificate time as dates, or as
@@ -370,9 +504,9 @@ func dates(ts, cert time.Time) (string, string) {
 func weakKey(c *certinfo.Certificate) string {
 	switch {
 	case (c.KeyType == "RSA" || c.KeyType == "RSA-PSS") && c.KeyBits > 0 && c.KeyBits < 2048:
-		return fmt.Sprintf("a %d-bit %s key", c.KeyBits, c.KeyType)
+		return "a " + strconv.Itoa(c.KeyBits) + "-bit " + c.KeyType + " key"
 	case c.KeyType == "DSA" && c.KeyBits > 0:
-		return fmt.Sprintf("a %d-bit DSA key", c.KeyBits)
+		return "a " + strconv.Itoa(c.KeyBits) + "-bit DSA key"
 	case c.KeyType == "DSA":
 		return "a DSA key"
 	case c.KeyType == "ECDSA" && c.KeyBits > 0 && c.KeyBits < 224:
@@ -380,7 +514,7 @@ func weakKey(c *certinfo.Certificate) string {
 		if curve == "" {
 			curve = "unknown curve"
 		}
-		return fmt.Sprintf("a %d-bit EC key (%s)", c.KeyBits, quote(curve))
+		return "a " + strconv.Itoa(c.KeyBits) + "-bit EC key (" + quote(curve) + ")"
 	}
 	return ""
 }
@@ -409,7 +543,7 @@ func list(names []string) string {
 	}
 	out := "[" + strings.Join(q, ", ")
 	if len(names) > 5 {
-		out += fmt.Sprintf(", … %d more", len(names)-5)
+		out += ", … " + strconv.Itoa(len(names)-5) + " more"
 	}
 	return out + "]"
 }

@@ -1,7 +1,6 @@
 package findings
 
 import (
-	"fmt"
 	"net/netip"
 	"strings"
 
@@ -69,9 +68,9 @@ func checkName(b *builder, s *tlsconn.Summary) {
 	sni := *s.SNI
 	switch result, names := CheckLeafName(s.ServerCertificates[0], sni); result {
 	case NameNoNames:
-		b.add("cert-name-mismatch", fmt.Sprintf("SNI %s: leaf certificate has no DNS name, IP address or CN", quote(sni)))
+		b.add("cert-name-mismatch", "SNI "+quote(sni)+": leaf certificate has no DNS name, IP address or CN")
 	case NameMismatch:
-		b.add("cert-name-mismatch", fmt.Sprintf("SNI %s does not match leaf certificate names %s", quote(sni), list(names)))
+		b.add("cert-name-mismatch", "SNI "+quote(sni)+" does not match leaf certificate names "+list(names))
 	}
 	// NameUnparsable: cert-unparsable says why nothing could be read.
 }

@@ -1,0 +1,122 @@
+package findings
+
+import (
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tlsinspect/tlsinspect/certinfo"
+	"github.com/tlsinspect/tlsinspect/tlsconn"
+)
+
+// TestChainCacheSameResult: what the cache returns is what
+// checkChainStatic computes, on hits, after the certificates change in
+// place, and for chains it does not keep.
+func TestChainCacheSameResult(t *testing.T) {
+	cc := newChainCache(8)
+	leaf := cert(leafDN, interDN, "www.example.com")
+	inter := cert(interDN, rootDN, "Example Intermediate")
+	root := cert(rootDN, rootDN, "Example Root")
+	long := []*certinfo.Certificate{leaf, inter, inter, inter, root}
+	chains := [][]*certinfo.Certificate{
+		{leaf}, {leaf, inter}, {leaf, inter, root}, {leaf, root, inter}, {nil, leaf}, {leaf, nil, root}, {root}, long,
+	}
+	for round := range 3 {
+		for _, ch := range chains {
+			for _, client := range []bool{false, true} {
+				want := checkChainStatic(ch, client)
+				for range 2 {
+					if got := cc.get(ch, client); !reflect.DeepEqual(got, want) {
+						t.Errorf("round %d, %d certs, client %v: %+v, want %+v", round, len(ch), client, got, want)
+					}
+				}
+			}
+		}
+		// Change the certificates in place: cached results must follow.
+		switch round {
+		case 0:
+			leaf.KeyBits, inter.SignatureAlgorithm = 1024, "SHA1-RSA"
+		case 1:
+			leaf.SubjectCN, root.SelfSigned, inter.ParseError = "other", false, "x509: bad"
+		}
+	}
+	if cc.hits == 0 {
+		t.Error("no hits")
+	}
+}
+
+// TestChainCacheBounded: however many chains go through, the cache holds at
+// most two generations of entries, and none larger than maxChainEntryBytes.
+func TestChainCacheBounded(t *testing.T) {
+	const max = 16
+	cc := newChainCache(max)
+	var keep [][]*certinfo.Certificate // keep addresses distinct
+	for i := range 50 * max {
+		c := cert("CN=s"+strconv.Itoa(i), "CN=i", "s"+strconv.Itoa(i))
+		ch := []*certinfo.Certificate{c}
+		keep = append(keep, ch)
+		cc.get(ch, i%2 == 0)
+		if n := cc.len(); n > 2*max {
+			t.Fatalf("after %d chains: %d entries, want ≤ %d", i+1, n, 2*max)
+		}
+	}
+	// A recently used entry survives a generation change.
+	hot := keep[len(keep)-1]
+	for i := range 3 * max {
+		c := cert("CN=t"+strconv.Itoa(i), "CN=i", "")
+		keep = append(keep, []*certinfo.Certificate{c})
+		cc.get(keep[len(keep)-1], false)
+		cc.get(hot, true)
+	}
+	h := cc.hits
+	cc.get(hot, true)
+	if cc.hits != h+1 {
+		t.Error("hot chain was evicted")
+	}
+
+	// Oversized chains are computed, not kept.
+	big := cert(strings.Repeat("CN=x,", 2000), "CN=i", "big")
+	n := cc.len()
+	for range 3 {
+		if got, want := cc.get([]*certinfo.Certificate{big}, false), checkChainStatic([]*certinfo.Certificate{big}, false); !reflect.DeepEqual(got, want) {
+			t.Errorf("big chain: %+v, want %+v", got, want)
+		}
+	}
+	if cc.len() > n {
+		t.Errorf("an oversized chain was kept (%d entries, was %d)", cc.len(), n)
+	}
+	_ = keep
+}
+
+// TestChainCacheConcurrent: Check from several goroutines (analyze's
+// workers) on chains they share and chains of their own; run with -race.
+func TestChainCacheConcurrent(t *testing.T) {
+	shared := base()
+	const workers = 4
+	var sums [workers][2]*tlsconn.Summary
+	var want [workers][2][]tlsconn.Finding
+	for g := range workers {
+		s := *shared // the shared chain, another SNI
+		s.SNI = ptr("w" + strconv.Itoa(g) + ".example.com")
+		own := base() // certificates of its own
+		own.ServerCertificates[0].KeyBits = 1024 + g
+		sums[g] = [2]*tlsconn.Summary{&s, own}
+		want[g] = [2][]tlsconn.Finding{Check(&s), Check(own)}
+	}
+	done := make(chan bool)
+	for g := range workers {
+		go func() {
+			defer func() { done <- true }()
+			for i := range 500 {
+				if got := Check(sums[g][i%2]); !reflect.DeepEqual(got, want[g][i%2]) {
+					t.Errorf("worker %d: %+v, want %+v", g, got, want[g][i%2])
+					return
+				}
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+}
