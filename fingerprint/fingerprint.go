@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/tlsinspect/tlsinspect/dissect"
 	"golang.org/x/crypto/cryptobyte"
@@ -50,27 +49,38 @@ func JA3(ch *dissect.ClientHello) (hash, raw string) {
 	if ch == nil || ch.SSLv2 {
 		return "", ""
 	}
-	var b strings.Builder
-	b.WriteString(strconv.Itoa(int(ch.Version)))
-	b.WriteByte(',')
-	writeDecimal(&b, ch.CipherSuites, true)
-	b.WriteByte(',')
-	types := make([]uint16, len(ch.Extensions))
-	for i, e := range ch.Extensions {
-		types[i] = e.Type
+	var buf [512]byte
+	b := appendJA3(buf[:0], ch)
+	return md5hex(b), string(b)
+}
+
+// appendJA3 appends the JA3 string of ch (not SSLv2) to b.
+func appendJA3(b []byte, ch *dissect.ClientHello) []byte {
+	b = strconv.AppendUint(b, uint64(ch.Version), 10)
+	b = append(b, ',')
+	b = appendDecimal(b, ch.CipherSuites, true)
+	b = append(b, ',')
+	n := 0
+	for _, e := range ch.Extensions {
+		if isGREASE(e.Type) {
+			continue
+		}
+		if n > 0 {
+			b = append(b, '-')
+		}
+		b = strconv.AppendUint(b, uint64(e.Type), 10)
+		n++
 	}
-	writeDecimal(&b, types, true)
-	b.WriteByte(',')
-	writeDecimal(&b, ch.SupportedGroups, true)
-	b.WriteByte(',')
+	b = append(b, ',')
+	b = appendDecimal(b, ch.SupportedGroups, true)
+	b = append(b, ',')
 	for i, f := range ch.ECPointFormats {
 		if i > 0 {
-			b.WriteByte('-')
+			b = append(b, '-')
 		}
-		b.WriteString(strconv.Itoa(int(f)))
+		b = strconv.AppendUint(b, uint64(f), 10)
 	}
-	raw = b.String()
-	return md5hex(raw), raw
+	return b
 }
 
 // JA3S returns the JA3S fingerprint of a ServerHello: the MD5 of raw and
@@ -88,18 +98,24 @@ func JA3S(sh *dissect.ServerHello) (hash, raw string) {
 	if sh == nil {
 		return "", ""
 	}
-	var b strings.Builder
-	b.WriteString(strconv.Itoa(int(sh.Version)))
-	b.WriteByte(',')
-	b.WriteString(strconv.Itoa(int(sh.CipherSuite)))
-	b.WriteByte(',')
-	types := make([]uint16, len(sh.Extensions))
+	var buf [256]byte
+	b := appendJA3S(buf[:0], sh)
+	return md5hex(b), string(b)
+}
+
+// appendJA3S appends the JA3S string of sh to b.
+func appendJA3S(b []byte, sh *dissect.ServerHello) []byte {
+	b = strconv.AppendUint(b, uint64(sh.Version), 10)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, uint64(sh.CipherSuite), 10)
+	b = append(b, ',')
 	for i, e := range sh.Extensions {
-		types[i] = e.Type
+		if i > 0 {
+			b = append(b, '-')
+		}
+		b = strconv.AppendUint(b, uint64(e.Type), 10)
 	}
-	writeDecimal(&b, types, false)
-	raw = b.String()
-	return md5hex(raw), raw
+	return b
 }
 
 // JA4 returns the JA4 fingerprint of a ClientHello and its raw form JA4_r,
@@ -147,57 +163,81 @@ func JA4(ch *dissect.ClientHello, transport byte) (ja4, ja4r string) {
 	if ch == nil {
 		return "", ""
 	}
-	ciphers := withoutGREASE(ch.CipherSuites)
-	var exts []uint16
+	var buf [1024]byte
+	r := appendJA4R(buf[:0], ch, transport)
+	return r.ja4(), string(r.b)
+}
+
+// ja4Raw is a JA4_r being built: b, and where its parts end.
+type ja4Raw struct {
+	b         []byte
+	cipherEnd int // end of the cipher list (b[ja4aLen+1:cipherEnd])
+}
+
+// ja4aLen is the length of JA4_a.
+const ja4aLen = 10
+
+// ja4 returns the JA4 of the JA4_r in r.
+func (r ja4Raw) ja4() string {
+	var out [ja4aLen + 1 + ja4HashLen + 1 + ja4HashLen]byte
+	copy(out[:], r.b[:ja4aLen])
+	out[ja4aLen] = '_'
+	putHash12(out[ja4aLen+1:], r.b[ja4aLen+1:r.cipherEnd])
+	out[ja4aLen+1+ja4HashLen] = '_'
+	putHash12(out[ja4aLen+2+ja4HashLen:], r.b[r.cipherEnd+1:])
+	return string(out[:])
+}
+
+// appendJA4R appends JA4_r of ch (see JA4) to b.
+func appendJA4R(b []byte, ch *dissect.ClientHello, transport byte) ja4Raw {
+	var cbuf, ebuf [64]uint16 // on the stack for any usual hello
+	ciphers := appendWithoutGREASE(cbuf[:0], ch.CipherSuites)
+	sorted := ebuf[:0] // extension types without GREASE, server_name and ALPN
+	nExts := 0
 	sni, alpn := false, false
 	for _, e := range ch.Extensions {
 		if isGREASE(e.Type) {
 			continue
 		}
+		nExts++
 		switch e.Type {
 		case extServerName:
 			sni = true
 		case extALPN:
 			alpn = true
+		default:
+			sorted = append(sorted, e.Type)
 		}
-		exts = append(exts, e.Type)
 	}
 
-	var a strings.Builder
-	a.WriteByte(transport)
-	a.WriteString(ja4Version(ch))
+	b = append(b, transport)
+	b = append(b, ja4Version(ch)...)
 	if sni {
-		a.WriteByte('d')
+		b = append(b, 'd')
 	} else {
-		a.WriteByte('i')
+		b = append(b, 'i')
 	}
-	a.WriteString(count2(len(ciphers)))
-	a.WriteString(count2(len(exts)))
+	b = appendCount2(b, len(ciphers))
+	b = appendCount2(b, nExts)
 	first := ""
 	if alpn && len(ch.ALPN) > 0 {
 		first = ch.ALPN[0]
 	}
-	a.WriteString(alpnChars(first))
-	ja4a := a.String()
+	b = appendALPNChars(b, first)
+	b = append(b, '_')
 
 	slices.Sort(ciphers)
-	cipherList := hexList(ciphers)
-
-	sorted := make([]uint16, 0, len(exts))
-	for _, t := range exts {
-		if t != extServerName && t != extALPN {
-			sorted = append(sorted, t)
-		}
-	}
+	b = appendHexList(b, ciphers)
+	r := ja4Raw{cipherEnd: len(b)}
+	b = append(b, '_')
 	slices.Sort(sorted)
-	extList := hexList(sorted)
-	if sigs := withoutGREASE(ch.SignatureAlgorithms); len(sigs) > 0 {
-		extList += "_" + hexList(sigs)
+	b = appendHexList(b, sorted)
+	if n := countWithoutGREASE(ch.SignatureAlgorithms); n > 0 {
+		b = append(b, '_')
+		b = appendHexList(b, appendWithoutGREASE(ebuf[:0], ch.SignatureAlgorithms))
 	}
-
-	ja4 = ja4a + "_" + hash12(cipherList) + "_" + hash12(extList)
-	ja4r = ja4a + "_" + cipherList + "_" + extList
-	return ja4, ja4r
+	r.b = b
+	return r
 }
 
 // ja4Version is JA4_a's version field (see JA4).
@@ -251,27 +291,29 @@ func alnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// alpnChars is JA4_a's ALPN field for the first ALPN value (see JA4).
-func alpnChars(v string) string {
+// appendALPNChars appends JA4_a's ALPN field for v, the first ALPN value
+// (see JA4).
+func appendALPNChars(b []byte, v string) []byte {
 	if v == "" {
-		return "00"
+		return append(b, "00"...)
 	}
 	first, last := v[0], v[len(v)-1]
 	if alnum(first) && alnum(last) {
-		return string([]byte{first, last})
+		return append(b, first, last)
 	}
-	h := hex.EncodeToString([]byte(v))
-	return string([]byte{h[0], h[len(h)-1]})
+	// The first and last digits of the lowercase hex encoding of v.
+	const digits = "0123456789abcdef"
+	return append(b, digits[first>>4], digits[last&0x0f])
 }
 
-// count2 formats n as two digits, capped at 99.
-func count2(n int) string {
+// appendCount2 appends n as two digits, capped at 99.
+func appendCount2(b []byte, n int) []byte {
 	n = min(n, maxCount)
-	return string([]byte{byte('0' + n/10), byte('0' + n%10)})
+	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
-func withoutGREASE(vs []uint16) []uint16 {
-	out := make([]uint16, 0, len(vs))
+// appendWithoutGREASE appends the values of vs that are not GREASE.
+func appendWithoutGREASE(out, vs []uint16) []uint16 {
 	for _, v := range vs {
 		if !isGREASE(v) {
 			out = append(out, v)
@@ -280,48 +322,69 @@ func withoutGREASE(vs []uint16) []uint16 {
 	return out
 }
 
-// hexList renders vs as 4-digit lowercase hex values joined by ','.
-func hexList(vs []uint16) string {
+func countWithoutGREASE(vs []uint16) int {
+	n := 0
+	for _, v := range vs {
+		if !isGREASE(v) {
+			n++
+		}
+	}
+	return n
+}
+
+// appendHexList appends vs as 4-digit lowercase hex values joined by ','.
+func appendHexList(b []byte, vs []uint16) []byte {
 	const digits = "0123456789abcdef"
-	b := make([]byte, 0, len(vs)*5)
 	for i, v := range vs {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, digits[v>>12], digits[v>>8&0xf], digits[v>>4&0xf], digits[v&0xf])
 	}
-	return string(b)
+	return b
 }
 
 // hash12 is the first 12 hex digits of the SHA-256 of s, or
 // "000000000000" for an empty s (JA4.md).
 func hash12(s string) string {
-	if s == "" {
-		return emptyHash
+	var out [ja4HashLen]byte
+	putHash12(out[:], []byte(s))
+	return string(out[:])
+}
+
+// putHash12 writes hash12(string(b)) to out[:12].
+func putHash12(out, b []byte) {
+	if len(b) == 0 {
+		copy(out, emptyHash)
+		return
 	}
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])[:ja4HashLen]
+	sum := sha256.Sum256(b)
+	hex.Encode(out[:ja4HashLen], sum[:ja4HashLen/2])
 }
 
-func md5hex(s string) string {
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
+// md5hex is the MD5 of b in lowercase hex.
+func md5hex(b []byte) string {
+	sum := md5.Sum(b)
+	var out [2 * md5.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }
 
-// writeDecimal writes vs in decimal joined by '-', without GREASE values
+// appendDecimal appends vs in decimal joined by '-', without GREASE values
 // when skipGREASE is set.
-func writeDecimal(b *strings.Builder, vs []uint16, skipGREASE bool) {
+func appendDecimal(b []byte, vs []uint16, skipGREASE bool) []byte {
 	n := 0
 	for _, v := range vs {
 		if skipGREASE && isGREASE(v) {
 			continue
 		}
 		if n > 0 {
-			b.WriteByte('-')
+			b = append(b, '-')
 		}
-		b.WriteString(strconv.Itoa(int(v)))
+		b = strconv.AppendUint(b, uint64(v), 10)
 		n++
 	}
+	return b
 }
 
 // Framed reports whether body, a ClientHello body, is whole as far as the
