@@ -68,6 +68,12 @@ var extensionNames = map[uint16]string{
 
 // extensionLabel is "extension 0x002b (supported_versions)" or "extension 0x1234".
 func extensionLabel(typ uint16) string {
+	switch {
+	case int(typ) < len(extensionLabelsLow):
+		return extensionLabelsLow[typ]
+	case typ&0x0f0f == 0x0a0a && typ>>12 == typ>>4&0xf:
+		return greaseLabels[typ>>12]
+	}
 	if l, ok := extensionLabels[typ]; ok {
 		return l
 	}
@@ -82,6 +88,22 @@ var extensionLabels = func() map[uint16]string {
 		m[typ] = fmt.Sprintf("extension 0x%04x (%s)", typ, n)
 	}
 	return m
+}()
+
+// extensionLabelsLow holds the labels of types below 256 (most extensions
+// in use), greaseLabels those of the 16 GREASE values (0x0a0a, 0x1a1a, ...).
+var extensionLabelsLow, greaseLabels = func() (low [256]string, grease [16]string) {
+	for typ := range low {
+		if l, ok := extensionLabels[uint16(typ)]; ok {
+			low[typ] = l
+		} else {
+			low[typ] = fmt.Sprintf("extension 0x%04x", typ)
+		}
+	}
+	for i := range grease {
+		grease[i] = fmt.Sprintf("extension 0x%04x", i<<12|0x0a0a|i<<4)
+	}
+	return low, grease
 }()
 
 // markEmpty sets *v for an extension whose body must be empty; a non-empty body
@@ -167,10 +189,10 @@ func (m *ClientHello) decodeExtension(r *reader, typ uint16) error {
 		for len(ir.s) > 0 {
 			var id []byte
 			var age uint32
-			if err := ir.vecBytes(fmt.Sprintf("identity %d", m.PSKIdentities), 2, &id); err != nil {
+			if err := ir.vecBytesf("identity %d", m.PSKIdentities, 2, &id); err != nil {
 				return err
 			}
-			if err := ir.u32(fmt.Sprintf("identity %d obfuscated_ticket_age", m.PSKIdentities), &age); err != nil {
+			if err := ir.u32f("identity %d obfuscated_ticket_age", m.PSKIdentities, &age); err != nil {
 				return err
 			}
 			m.PSKIdentities++
@@ -181,7 +203,7 @@ func (m *ClientHello) decodeExtension(r *reader, typ uint16) error {
 		br := r.sub("binders", binders)
 		for len(br.s) > 0 {
 			var b []byte
-			if err := br.vecBytes(fmt.Sprintf("binder %d", m.PSKBinders), 1, &b); err != nil {
+			if err := br.vecBytesf("binder %d", m.PSKBinders, 1, &b); err != nil {
 				return err
 			}
 			m.PSKBinders++
@@ -206,10 +228,10 @@ func (m *ClientHello) decodeExtension(r *reader, typ uint16) error {
 		for len(lr.s) > 0 {
 			var ks KeyShare
 			var key []byte
-			if err := lr.u16(fmt.Sprintf("entry %d group", len(m.KeyShares)), &ks.Group); err != nil {
+			if err := lr.u16f("entry %d group", len(m.KeyShares), &ks.Group); err != nil {
 				return err
 			}
-			if err := lr.vecBytes(fmt.Sprintf("entry %d key_exchange", len(m.KeyShares)), 2, &key); err != nil {
+			if err := lr.vecBytesf("entry %d key_exchange", len(m.KeyShares), 2, &key); err != nil {
 				return err
 			}
 			ks.KeyLength = len(key)
@@ -239,7 +261,7 @@ func readALPN(r *reader) ([]string, error) {
 	out := []string{}
 	for len(lr.s) > 0 {
 		var p []byte
-		if err := lr.vecBytes(fmt.Sprintf("name %d", len(out)), 1, &p); err != nil {
+		if err := lr.vecBytesf("name %d", len(out), 1, &p); err != nil {
 			return out, err
 		}
 		if len(p) == 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"slices"
 
 	"golang.org/x/crypto/cryptobyte"
 )
@@ -37,12 +38,16 @@ func (e *MessageError) Error() string {
 // reader wraps a cryptobyte.String with the bookkeeping needed to say what
 // failed and where: the message name, a field prefix for nested structures,
 // the body offset just past the string, and a sink for anomalies.
+//
+// The prefix is kept in two parts, joined with ": " (empty parts left out)
+// only when an error or anomaly names a field, so that opening a nested
+// reader builds no string.
 type reader struct {
-	msg    string
-	prefix string
-	s      cryptobyte.String
-	end    int
-	anom   *[]string
+	msg  string
+	pre  [2]string
+	s    cryptobyte.String
+	end  int
+	anom *[]string
 }
 
 func newReader(msg string, body []byte, anom *[]string) *reader {
@@ -52,19 +57,43 @@ func newReader(msg string, body []byte, anom *[]string) *reader {
 // off is the body offset of the next unread byte.
 func (r *reader) off() int { return r.end - len(r.s) }
 
-func (r *reader) field(name string) string {
+// prefix is the field prefix: the non-empty parts of pre joined with ": ".
+func (r *reader) prefix() string {
 	switch {
-	case r.prefix == "":
+	case r.pre[0] == "":
+		return r.pre[1]
+	case r.pre[1] == "":
+		return r.pre[0]
+	}
+	return r.pre[0] + ": " + r.pre[1]
+}
+
+func (r *reader) field(name string) string {
+	prefix := r.prefix()
+	switch {
+	case prefix == "":
 		return name
 	case name == "":
-		return r.prefix
+		return prefix
 	}
-	return r.prefix + ": " + name
+	return prefix + ": " + name
 }
 
 // sub returns a reader over v, which must be the bytes that end at r.off().
-func (r *reader) sub(prefix string, v cryptobyte.String) *reader {
-	return &reader{msg: r.msg, prefix: r.field(prefix), s: v, end: r.off(), anom: r.anom}
+func (r *reader) sub(prefix string, v cryptobyte.String) reader {
+	nr := reader{msg: r.msg, pre: r.pre, s: v, end: r.off(), anom: r.anom}
+	switch {
+	case prefix == "":
+	case r.pre[0] == "" && r.pre[1] == "":
+		nr.pre[0] = prefix
+	case r.pre[1] == "":
+		nr.pre[1] = prefix
+	case r.pre[0] == "":
+		nr.pre = [2]string{r.pre[1], prefix}
+	default:
+		nr.pre = [2]string{r.pre[0] + ": " + r.pre[1], prefix}
+	}
+	return nr
 }
 
 func (r *reader) errAt(field string, off int, format string, args ...any) *MessageError {
@@ -148,6 +177,44 @@ func (r *reader) vecBytes(field string, lenBytes int, v *[]byte) error {
 	return err
 }
 
+// vecBytesf is vecBytes for a field named fmt.Sprintf(format, n): the name
+// is only formatted when it is needed, for an error.
+func (r *reader) vecBytesf(format string, n, lenBytes int, v *[]byte) error {
+	s := r.s
+	var out cryptobyte.String
+	var ok bool
+	switch lenBytes {
+	case 1:
+		ok = s.ReadUint8LengthPrefixed(&out)
+	case 2:
+		ok = s.ReadUint16LengthPrefixed(&out)
+	default:
+		ok = s.ReadUint24LengthPrefixed(&out)
+	}
+	if ok {
+		r.s = s
+		*v = out
+		return nil
+	}
+	return r.vecBytes(fmt.Sprintf(format, n), lenBytes, v)
+}
+
+// u16f is u16 for a field named fmt.Sprintf(format, n).
+func (r *reader) u16f(format string, n int, v *uint16) error {
+	if !r.s.ReadUint16(v) {
+		return r.truncated(fmt.Sprintf(format, n), 2)
+	}
+	return nil
+}
+
+// u32f is u32 for a field named fmt.Sprintf(format, n).
+func (r *reader) u32f(format string, n int, v *uint32) error {
+	if !r.s.ReadUint32(v) {
+		return r.truncated(fmt.Sprintf(format, n), 4)
+	}
+	return nil
+}
+
 // u16List reads a vector of uint16 values with a lenBytes-byte prefix. An
 // odd length is an anomaly; the last byte is ignored.
 func (r *reader) u16List(field string, lenBytes int) ([]uint16, error) {
@@ -208,30 +275,35 @@ func readExtensions(r *reader, field string, exts *[]Extension, decode func(r *r
 		block, r.s = saved, nil
 		first = err
 	}
+	if n := countExtensions(block); n > 0 {
+		*exts = slices.Grow(*exts, n)
+	}
 	er := r.sub("", block)
-	seen := make(map[uint16]bool)
+	var seen extensionSet
+	var dr reader // one reader for every body: decode gets a pointer to it
 	for len(er.s) > 0 {
 		start := er.off()
 		var typ uint16
 		if !er.s.ReadUint16(&typ) {
 			return cmp.Or(first, error(er.errAt(field, start, "truncated extension header: %d byte left", len(er.s))))
 		}
-		name := extensionLabel(typ)
 		var data cryptobyte.String
-		if err := er.vec(name, 2, &data); err != nil {
-			return cmp.Or(first, error(err))
+		rest := er.s
+		if !rest.ReadUint16LengthPrefixed(&data) {
+			// vec fails the same way and names the extension.
+			return cmp.Or(first, error(er.vec(extensionLabel(typ), 2, &data)))
 		}
+		er.s = rest
 		*exts = append(*exts, Extension{Type: typ, Data: data})
-		if seen[typ] {
-			er.note(name, start, "duplicate extension")
+		if seen.addSeen(typ) {
+			er.note(extensionLabel(typ), start, "duplicate extension")
 			continue
 		}
-		seen[typ] = true
 		if decode == nil {
 			continue
 		}
-		dr := er.sub(name, data)
-		if err := decode(dr, typ); err != nil {
+		dr = er.sub(extensionLabel(typ), data)
+		if err := decode(&dr, typ); err != nil {
 			if me, ok := err.(*MessageError); ok && er.anom != nil {
 				*er.anom = append(*er.anom, fmt.Sprintf("%s: %s at offset %d", me.Field, me.Detail, me.Offset))
 			}
@@ -243,6 +315,51 @@ func readExtensions(r *reader, field string, exts *[]Extension, decode func(r *r
 		dr.trailing("")
 	}
 	return first
+}
+
+// countExtensions counts the whole entries at the start of an extensions
+// block: how many readExtensions appends.
+func countExtensions(b []byte) int {
+	n := 0
+	for len(b) >= 4 {
+		l := int(b[2])<<8 | int(b[3])
+		if len(b) < 4+l {
+			break
+		}
+		b = b[4+l:]
+		n++
+	}
+	return n
+}
+
+// extensionSet remembers the extension types of one block: the first ones
+// in an array, more (only crafted hellos have them) in a map.
+type extensionSet struct {
+	small [32]uint16
+	n     int
+	more  map[uint16]bool
+}
+
+// addSeen adds typ and reports whether it was there already.
+func (e *extensionSet) addSeen(typ uint16) bool {
+	for _, t := range e.small[:e.n] {
+		if t == typ {
+			return true
+		}
+	}
+	if e.n < len(e.small) {
+		e.small[e.n] = typ
+		e.n++
+		return false
+	}
+	if e.more[typ] {
+		return true
+	}
+	if e.more == nil {
+		e.more = make(map[uint16]bool)
+	}
+	e.more[typ] = true
+	return false
 }
 
 // ClientHello is a parsed ClientHello body (RFC 5246 §7.4.1.2, RFC 8446 §4.1.2),
@@ -511,7 +628,7 @@ func ParseCertificate(body []byte, tls13 bool) (*Certificate, error) {
 	for len(lr.s) > 0 {
 		i := len(m.Certificates)
 		var cert []byte
-		if err := lr.vecBytes(fmt.Sprintf("certificate %d", i), 3, &cert); err != nil {
+		if err := lr.vecBytesf("certificate %d", i, 3, &cert); err != nil {
 			return m, err
 		}
 		if len(cert) == 0 {
@@ -520,7 +637,7 @@ func ParseCertificate(body []byte, tls13 bool) (*Certificate, error) {
 		m.Certificates = append(m.Certificates, cert)
 		if tls13 {
 			var exts []Extension
-			if err := readExtensions(lr, fmt.Sprintf("certificate %d extensions", i), &exts, nil); err != nil {
+			if err := readExtensions(&lr, fmt.Sprintf("certificate %d extensions", i), &exts, nil); err != nil {
 				return m, err
 			}
 			m.ExtensionCount += len(exts)
@@ -588,7 +705,7 @@ func readDNList(r *reader, field string) ([][]byte, error) {
 	var out [][]byte
 	for len(lr.s) > 0 {
 		var dn []byte
-		if err := lr.vecBytes(fmt.Sprintf("name %d", len(out)), 2, &dn); err != nil {
+		if err := lr.vecBytesf("name %d", len(out), 2, &dn); err != nil {
 			return out, err
 		}
 		out = append(out, dn)
@@ -773,7 +890,7 @@ func ParseCertificateStatus(body []byte) (*CertificateStatus, error) {
 		lr := r.sub("ocsp_response_list", list)
 		for len(lr.s) > 0 {
 			var resp []byte
-			if err := lr.vecBytes(fmt.Sprintf("response %d", m.Responses), 3, &resp); err != nil {
+			if err := lr.vecBytesf("response %d", m.Responses, 3, &resp); err != nil {
 				return m, err
 			}
 			m.Responses++

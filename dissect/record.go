@@ -150,26 +150,97 @@ func (h *HalfStream) Encrypted() bool { return h.ccs }
 func (h *HalfStream) Err() error { return h.failed }
 
 // Write parses p and calls emit for every complete event.
+//
+// Only the bytes of an incomplete record are copied: a record begun in an
+// earlier call is completed from the start of p (and parsed on its own),
+// and the records after it are parsed in p itself.
 func (h *HalfStream) Write(p []byte, emit func(Event)) error {
 	if h.failed != nil {
 		return h.failed
 	}
-	data := p
+	for len(h.pending) > 0 && len(p) > 0 {
+		k := h.completes(p)
+		h.pending = append(h.pending, p[:k]...)
+		p = p[k:]
+		n, err := h.parse(h.pending, emit)
+		h.offset += int64(n)
+		if err != nil {
+			return h.fail(err)
+		}
+		// Keep what is still incomplete; append copies (memmove) even
+		// though the ranges overlap.
+		h.pending = append(h.pending[:0], h.pending[n:]...)
+	}
 	if len(h.pending) > 0 {
-		h.pending = append(h.pending, p...)
-		data = h.pending
+		return nil // p is used up; the pending record is still incomplete
 	}
-	n, err := h.parse(data, emit)
+	n, err := h.parse(p, emit)
 	h.offset += int64(n)
-	// Keep the incomplete record; append copies (memmove) even when rest
-	// aliases pending.
-	h.pending = append(h.pending[:0], data[n:]...)
 	if err != nil {
-		h.failed = err
-		h.pending = nil
-		h.hs = nil
+		return h.fail(err)
 	}
+	h.keep(p[n:])
+	return nil
+}
+
+func (h *HalfStream) fail(err error) error {
+	h.failed = err
+	h.pending = nil
+	h.hs = nil
 	return err
+}
+
+// recordSize is the size (header included) of the record that starts b as
+// parse will read it, or -1 when b is too short to tell.
+func (h *HalfStream) recordSize(b []byte) int {
+	if len(b) == 0 {
+		return -1
+	}
+	if !h.tlsSeen && (b[0]&0x80 != 0 || h.sslv2 && !looksLikeTLSHeader(b)) {
+		hdr, n := 2, int(b[0]&0x7f)<<8
+		if b[0]&0x80 == 0 {
+			hdr, n = 3, int(b[0]&0x3f)<<8
+		}
+		if len(b) < hdr+1 {
+			return -1
+		}
+		return hdr + (n | int(b[1]))
+	}
+	if len(b) < 5 {
+		return -1
+	}
+	return 5 + (int(b[3])<<8 | int(b[4]))
+}
+
+// completes returns how many bytes of p complete the record that starts
+// in pending, or len(p) when p does not hold all of it (or its header
+// cannot be read yet).
+func (h *HalfStream) completes(p []byte) int {
+	var hb [5]byte // the first bytes of pending and p, for the header
+	m := copy(hb[:], h.pending)
+	m += copy(hb[m:], p)
+	k := h.recordSize(hb[:m]) - len(h.pending)
+	if k <= 0 || k > len(p) {
+		return len(p)
+	}
+	return k
+}
+
+// keep makes rest, the start of an incomplete record, the pending bytes,
+// with room for the whole record when its header says how long it is.
+func (h *HalfStream) keep(rest []byte) {
+	if len(rest) == 0 {
+		h.pending = h.pending[:0]
+		return
+	}
+	size := len(rest)
+	if n := h.recordSize(rest); n > size && n <= 5+maxCiphertext {
+		size = n
+	}
+	if cap(h.pending) < size {
+		h.pending = make([]byte, 0, size)
+	}
+	h.pending = append(h.pending[:0], rest...)
 }
 
 // parse consumes whole records from data and returns how many bytes it used.
