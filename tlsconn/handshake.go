@@ -84,8 +84,8 @@ func (h *handshake) mark(r role, letter byte) {
 	if len(h.history) >= maxHistory {
 		return
 	}
-	if r == server {
-		letter = bytes.ToLower([]byte{letter})[0]
+	if r == server && 'A' <= letter && letter <= 'Z' {
+		letter += 'a' - 'A' // the letters are ASCII: bytes.ToLower's result
 	}
 	h.history = append(h.history, letter)
 }
@@ -297,7 +297,8 @@ func (c *conn) message(r role, ev dissect.Event) {
 	if !ok {
 		letter = 'Z'
 	}
-	where := fmt.Sprintf("%s %s", r, iana.HandshakeTypeName(typ))
+	// where names the message in warnings; built only for one.
+	where := func() string { return r.String() + " " + iana.HandshakeTypeName(typ) }
 	switch {
 	case typ == dissect.TypeClientHello && r == client:
 		if h.ch != nil && (h.sh != nil || h.fatal) {
@@ -338,7 +339,7 @@ func (c *conn) message(r role, ev dissect.Event) {
 	if typ == dissect.TypeHelloVerifyRequest && r == server && c.proto == "dtls" {
 		h.helloVerify = true
 		if _, err := dissect.ParseHelloVerifyRequest(ev.Body); err != nil {
-			h.warn(where + ": " + err.Error())
+			h.warn(where() + ": " + err.Error())
 		}
 		return
 	}
@@ -349,13 +350,13 @@ func (c *conn) message(r role, ev dissect.Event) {
 	} else if h.tls13() && typ != dissect.TypeClientHello {
 		// Plaintext handshake messages after a TLS 1.3 ServerHello are a
 		// protocol violation; note it and carry on.
-		h.warn(where + " sent in plaintext after a TLS 1.3 ServerHello")
+		h.warn(where() + " sent in plaintext after a TLS 1.3 ServerHello")
 	}
 	switch typ {
 	case dissect.TypeEncryptedExtensions:
 		m, err := dissect.ParseEncryptedExtensions(ev.Body)
 		if err != nil {
-			h.warn(where + ": " + err.Error())
+			h.warn(where() + ": " + err.Error())
 		}
 		if m != nil && m.ALPN != "" {
 			h.s.ALPN = ptr(m.ALPN)
@@ -369,7 +370,7 @@ func (c *conn) message(r role, ev dissect.Event) {
 	case dissect.TypeCompressedCert:
 		m, err := dissect.ParseCompressedCertificate(ev.Body, c.t.cfg.MaxMessage)
 		if err != nil {
-			h.warn(where + ": " + err.Error())
+			h.warn(where() + ": " + err.Error())
 		}
 		if m.Certificate == nil {
 			if r == server {
@@ -381,7 +382,7 @@ func (c *conn) message(r role, ev dissect.Event) {
 	case dissect.TypeCertificate:
 		m, err := dissect.ParseCertificate(ev.Body, ev.Decrypted && h.tls13())
 		if err != nil {
-			h.warn(where + ": " + err.Error())
+			h.warn(where() + ": " + err.Error())
 		}
 		if m == nil {
 			return
@@ -390,7 +391,7 @@ func (c *conn) message(r role, ev dissect.Event) {
 	case dissect.TypeServerKeyExchange:
 		m, err := dissect.ParseServerKeyExchange(ev.Body, h.kx, h.version)
 		if err != nil {
-			h.warn(where + ": " + err.Error())
+			h.warn(where() + ": " + err.Error())
 		}
 		if m != nil {
 			if m.Group != 0 {
@@ -407,7 +408,7 @@ func (c *conn) message(r role, ev dissect.Event) {
 		h.certReq = true
 		m, err := dissect.ParseCertificateRequest(ev.Body, h.version)
 		if err != nil {
-			h.warn(where + ": " + err.Error())
+			h.warn(where() + ": " + err.Error())
 		}
 		if m != nil {
 			h.s.ClientCertRequest = certRequest(m)
@@ -419,7 +420,7 @@ func (c *conn) message(r role, ev dissect.Event) {
 	case dissect.TypeNewSessionTicket:
 		m, err := dissect.ParseNewSessionTicket(ev.Body, ev.Decrypted && h.tls13())
 		if err != nil {
-			h.warn(where + ": " + err.Error())
+			h.warn(where() + ": " + err.Error())
 		}
 		if m != nil {
 			h.s.TicketLifetime = ptr(m.LifetimeHint)
@@ -459,13 +460,13 @@ func (c *conn) clientHello(m *dissect.ClientHello, err error) {
 	for _, a := range m.Anomalies {
 		h.warn("ClientHello: " + a)
 	}
-	h.fingerprintClientHello(m, err)
+	h.fingerprintClientHello(c.t.prints, m, err)
 	switch {
 	case h.ch == nil:
 		// m's byte fields alias the stream's buffer, valid only during the
-		// event; the session ID is compared when the handshake is summed up.
-		m.SessionID = bytes.Clone(m.SessionID)
-		m.Random = bytes.Clone(m.Random) // looked up in the key log at the ServerHello
+		// event; the session ID is compared when the handshake is summed up,
+		// the random looked up in the key log at the ServerHello.
+		m.SessionID, m.Random = clone2(m.SessionID, m.Random)
 		h.ch = m
 		h.s.TS = c.ts.UTC()
 		fillClientHello(h.s, m)
@@ -476,8 +477,7 @@ func (c *conn) clientHello(m *dissect.ClientHello, err error) {
 		// DTLS: the ClientHello that answers the HelloVerifyRequest
 		// repeats the offer with the cookie; the ServerHello answers it.
 		h.helloVerify = false
-		m.SessionID = bytes.Clone(m.SessionID)
-		m.Random = bytes.Clone(m.Random)
+		m.SessionID, m.Random = clone2(m.SessionID, m.Random)
 		h.ch = m
 	case h.hrr:
 		// The second ClientHello answers the HelloRetryRequest; the offer is
@@ -488,16 +488,27 @@ func (c *conn) clientHello(m *dissect.ClientHello, err error) {
 	}
 }
 
+// clone2 is bytes.Clone of a and of b, in one allocation.
+func clone2(a, b []byte) ([]byte, []byte) {
+	if a == nil || b == nil {
+		return bytes.Clone(a), bytes.Clone(b)
+	}
+	buf := make([]byte, len(a)+len(b))
+	copy(buf, a)
+	copy(buf[len(a):], b)
+	return buf[:len(a):len(a)], buf[len(a):]
+}
+
 // fingerprintClientHello records JA3 and JA4 of a ClientHello: the first
 // one's in the top-level fields, every one's in ClientHellos once there are
 // two (after a HelloRetryRequest). A hello that could not be read whole
 // gets empty fingerprints; one with only a malformed extension body is
 // still fingerprinted (fingerprint.Framed).
-func (h *handshake) fingerprintClientHello(m *dissect.ClientHello, err error) {
+func (h *handshake) fingerprintClientHello(prints *fingerprint.Cache, m *dissect.ClientHello, err error) {
 	var p HelloPrint
 	if err == nil || !m.SSLv2 && fingerprint.Framed(m.Raw) {
-		p.JA3, p.JA3String = fingerprint.JA3(m)
-		p.JA4, p.JA4R = fingerprint.JA4(m, ja4Letter(h.s.Protocol))
+		p.JA3, p.JA3String = prints.JA3(m)
+		p.JA4, p.JA4R = prints.JA4(m, ja4Letter(h.s.Protocol))
 	}
 	s := h.s
 	if h.clientHellos == 1 {
@@ -510,16 +521,24 @@ func (h *handshake) fingerprintClientHello(m *dissect.ClientHello, err error) {
 	s.ClientHellos = append(s.ClientHellos, p)
 }
 
+// clientValues holds what a Summary's pointer fields set from a
+// ClientHello point to, so that they take one allocation.
+type clientValues struct {
+	sni, legacyVersion    string
+	ticketLength, padding int
+}
+
 func fillClientHello(s *Summary, m *dissect.ClientHello) {
+	v := &clientValues{sni: m.ServerName, legacyVersion: iana.VersionName(m.Version), ticketLength: len(m.SessionTicket), padding: m.PaddingLength}
 	if m.ServerName != "" {
-		s.SNI = ptr(m.ServerName)
+		s.SNI = &v.sni
 	}
 	if len(m.SupportedVersions) > 0 {
 		s.ClientVersions = names(m.SupportedVersions, iana.VersionName, true)
 	} else {
 		s.ClientVersions = []string{iana.VersionName(m.Version)}
 	}
-	s.ClientLegacyVersion = ptr(iana.VersionName(m.Version))
+	s.ClientLegacyVersion = &v.legacyVersion
 	s.ClientCipherSuites = names(m.CipherSuites, iana.CipherSuiteName, false)
 	for _, cm := range m.CompressionMethods {
 		s.ClientCompression = append(s.ClientCompression, iana.CompressionMethodName(cm))
@@ -542,7 +561,7 @@ func fillClientHello(s *Summary, m *dissect.ClientHello) {
 	}
 	s.ClientPSKIdentities = m.PSKIdentities
 	if m.HasSessionTicket {
-		s.ClientSessionTicketLength = ptr(len(m.SessionTicket))
+		s.ClientSessionTicketLength = &v.ticketLength
 	}
 	s.ClientSessionIDLength = len(m.SessionID)
 	s.ClientRecordSizeLimit = int(m.RecordSizeLimit)
@@ -550,7 +569,7 @@ func fillClientHello(s *Summary, m *dissect.ClientHello) {
 		s.ClientCompressCertificate = append(s.ClientCompressCertificate, iana.CertCompressionAlgorithmName(a))
 	}
 	if m.PaddingLength >= 0 {
-		s.ClientPaddingLength = ptr(m.PaddingLength)
+		s.ClientPaddingLength = &v.padding
 	}
 	s.ClientEarlyData = m.EarlyData
 }
@@ -603,38 +622,52 @@ func (c *conn) serverHello(m *dissect.ServerHello, err error) {
 	h.version = m.NegotiatedVersion()
 	s := h.s
 	if err == nil {
-		s.JA3S, s.JA3SString = fingerprint.JA3S(m)
+		s.JA3S, s.JA3SString = c.t.prints.JA3S(m)
 	}
-	s.Version = ptr(iana.VersionName(h.version))
-	s.VersionID = ptr(int(h.version))
-	s.CipherSuite = ptr(iana.CipherSuiteName(m.CipherSuite))
-	s.CipherSuiteID = ptr(int(m.CipherSuite))
-	s.Compression = ptr(iana.CompressionMethodName(m.CompressionMethod))
+	v := &serverValues{
+		version: iana.VersionName(h.version), versionID: int(h.version),
+		suite: iana.CipherSuiteName(m.CipherSuite), suiteID: int(m.CipherSuite),
+		compression: iana.CompressionMethodName(m.CompressionMethod), alpn: m.ALPN,
+	}
+	s.Version = &v.version
+	s.VersionID = &v.versionID
+	s.CipherSuite = &v.suite
+	s.CipherSuiteID = &v.suiteID
+	s.Compression = &v.compression
 	s.ServerExtensions = make([]string, 0, len(m.Extensions))
 	for _, e := range m.Extensions {
 		s.ServerExtensions = append(s.ServerExtensions, iana.ExtensionName(e.Type))
 	}
 	if m.ALPN != "" {
-		s.ALPN = ptr(m.ALPN)
+		s.ALPN = &v.alpn
 	}
 	if h.tls13() {
-		kx := "PSK"
+		v.kx = "PSK"
 		if m.KeyShareGroup != 0 {
-			kx = groupKeyExchange(m.KeyShareGroup)
+			v.kx = groupKeyExchange(m.KeyShareGroup)
 			if m.HasPreSharedKey {
-				kx = "PSK-" + kx
+				v.kx = "PSK-" + v.kx
 			}
-			s.Group = ptr(iana.GroupName(m.KeyShareGroup))
+			v.group = iana.GroupName(m.KeyShareGroup)
+			s.Group = &v.group
 		}
-		s.KeyExchange = ptr(kx)
+		s.KeyExchange = &v.kx
 		c.startDecryption()
 		return
 	}
 	h.kx = dissect.KeyExchangeOf(m.CipherSuite)
 	if h.kx != dissect.KeyExchangeUnknown {
-		s.KeyExchange = ptr(h.kx.String())
+		v.kx = h.kx.String()
+		s.KeyExchange = &v.kx
 	}
 	c.prepareDecryption12()
+}
+
+// serverValues holds what a Summary's pointer fields set from a
+// ServerHello point to, so that they take one allocation.
+type serverValues struct {
+	version, suite, compression, alpn, kx, group string
+	versionID, suiteID                           int
 }
 
 // groupKeyExchange names the kind of key agreement a TLS 1.3 group does.

@@ -95,7 +95,8 @@ func inferClientCert(in flightInput) (inf *CertInference, done bool) {
 	fin := 4 + sz.hash + over // a record holding only Finished
 	alert := 2 + over         // a record holding only an alert
 	full := 1<<14 + over      // a full record (a long Certificate fills these)
-	suite := fmt.Sprintf(" (%s suite)", sz.hn)
+	// suite ends a reason; built only for one (this runs at every record).
+	suite := func() string { return " (" + sz.hn + " suite)" }
 	eoed := 0
 	if in.earlyData {
 		eoed = endOfEarlyDataLen
@@ -117,9 +118,9 @@ func inferClientCert(in flightInput) (inf *CertInference, done bool) {
 	// Coalesced: the first record holds the whole flight.
 	switch {
 	case eoed > 0 && recs[0] == fin+eoed:
-		return decide(false, false, fmt.Sprintf("client's first encrypted flight is one %d-byte record: EndOfEarlyData + Finished%s", recs[0], suite))
+		return decide(false, false, fmt.Sprintf("client's first encrypted flight is one %d-byte record: EndOfEarlyData + Finished%s", recs[0], suite()))
 	case recs[0] == fin+emptyCertificateLen, eoed > 0 && recs[0] == fin+eoed+emptyCertificateLen:
-		return decide(true, false, fmt.Sprintf("client's first encrypted flight is one %d-byte record: empty Certificate + Finished%s", recs[0], suite))
+		return decide(true, false, fmt.Sprintf("client's first encrypted flight is one %d-byte record: empty Certificate + Finished%s", recs[0], suite()))
 	}
 	// Split: the Finished is the first record of exactly its size.
 	counted := 0
@@ -138,7 +139,7 @@ func inferClientCert(in flightInput) (inf *CertInference, done bool) {
 	// the first record and the later ones are application data, or the
 	// records are padded.
 	if recs[0] >= fin+minCertFlight {
-		return decide(true, true, fmt.Sprintf("client's first encrypted record after the server's flight is %d bytes and no later one has the %d-byte size of a lone Finished: Certificate + CertificateVerify + Finished in one record%s", recs[0], fin, suite))
+		return decide(true, true, fmt.Sprintf("client's first encrypted record after the server's flight is %d bytes and no later one has the %d-byte size of a lone Finished: Certificate + CertificateVerify + Finished in one record%s", recs[0], fin, suite()))
 	}
 	what := "of the client's first"
 	if in.lost {
@@ -147,11 +148,11 @@ func inferClientCert(in flightInput) (inf *CertInference, done bool) {
 		what = "before the connection ended, among the client's"
 	}
 	return unknown("no record of the %d-byte size of a lone Finished%s %s %d encrypted records (%s bytes): padded records or an unknown layout",
-		fin, suite, what, len(recs), joinSizes(recs, 8))
+		fin, suite(), what, len(recs), joinSizes(recs, 8))
 }
 
 // splitFlight classifies a flight whose last record is the Finished alone.
-func splitFlight(recs []int, over, eoed int, suite string) (*CertInference, bool) {
+func splitFlight(recs []int, over, eoed int, suite func() string) (*CertInference, bool) {
 	pre := recs[:len(recs)-1]
 	hs := 0
 	for _, n := range pre {
@@ -160,13 +161,13 @@ func splitFlight(recs []int, over, eoed int, suite string) (*CertInference, bool
 	sizes := joinSizes(recs, 8)
 	switch {
 	case hs == 0:
-		return decide(false, false, fmt.Sprintf("client's first encrypted flight is one %d-byte record: Finished only%s", recs[0], suite))
+		return decide(false, false, fmt.Sprintf("client's first encrypted flight is one %d-byte record: Finished only%s", recs[0], suite()))
 	case eoed > 0 && hs == eoed:
-		return decide(false, false, fmt.Sprintf("client's first encrypted flight is %s bytes: EndOfEarlyData + Finished%s", sizes, suite))
+		return decide(false, false, fmt.Sprintf("client's first encrypted flight is %s bytes: EndOfEarlyData + Finished%s", sizes, suite()))
 	case hs == emptyCertificateLen, eoed > 0 && hs == eoed+emptyCertificateLen:
-		return decide(true, false, fmt.Sprintf("client's first encrypted flight is %s bytes: empty Certificate + Finished%s", sizes, suite))
+		return decide(true, false, fmt.Sprintf("client's first encrypted flight is %s bytes: empty Certificate + Finished%s", sizes, suite()))
 	case hs >= minCertFlight:
-		return decide(true, true, fmt.Sprintf("client's first encrypted flight is %s bytes: Certificate + CertificateVerify (%d bytes of handshake) + Finished%s", sizes, hs, suite))
+		return decide(true, true, fmt.Sprintf("client's first encrypted flight is %s bytes: Certificate + CertificateVerify (%d bytes of handshake) + Finished%s", sizes, hs, suite()))
 	}
 	return &CertInference{Reason: fmt.Sprintf("client's first encrypted flight is %s bytes: %d bytes of handshake before the Finished are neither an empty Certificate (%d) nor a certificate with its CertificateVerify (at least %d): padded records?",
 		sizes, hs, emptyCertificateLen, minCertFlight)}, true

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tlsinspect/tlsinspect/certinfo"
 	"github.com/tlsinspect/tlsinspect/dissect"
+	"github.com/tlsinspect/tlsinspect/fingerprint"
 	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
 
@@ -33,6 +34,11 @@ type Config struct {
 // most about 4 MiB (certinfo.CacheBytesPerEntry each).
 const certCacheSize = 1024
 
+// printCacheSize is how many JA3, JA4 and JA3S raw forms a Tracker keeps
+// per generation and table (fingerprint.Cache): at most 6 × 512 × 2 KiB in
+// all, a few hundred KiB for real hellos.
+const printCacheSize = 512
+
 // DefaultScanLimit covers the longest plaintext preambles seen in practice
 // (SMTP EHLO/STARTTLS exchanges with long capability lists, HTTP CONNECT).
 const DefaultScanLimit = 16 << 10
@@ -54,10 +60,11 @@ type Stats struct {
 // Tracker implements tcpstream.Handler. It calls Emit with each Summary as
 // soon as the handshake is established or its connection ends.
 type Tracker struct {
-	cfg   Config
-	emit  func(*Summary)
-	stats Stats
-	certs *certinfo.Cache // parsed certificates, shared by the summaries
+	cfg    Config
+	emit   func(*Summary)
+	stats  Stats
+	certs  *certinfo.Cache    // parsed certificates, shared by the summaries
+	prints *fingerprint.Cache // JA3, JA4 and JA3S of repeating hellos
 }
 
 // NewTracker returns a Tracker that passes every Summary to emit.
@@ -68,7 +75,7 @@ func NewTracker(cfg Config, emit func(*Summary)) *Tracker {
 	if cfg.MaxMessage <= 0 {
 		cfg.MaxMessage = dissect.DefaultMaxMessage
 	}
-	return &Tracker{cfg: cfg, emit: emit, certs: certinfo.NewCache(certCacheSize)}
+	return &Tracker{cfg: cfg, emit: emit, certs: certinfo.NewCache(certCacheSize), prints: fingerprint.NewCache(printCacheSize)}
 }
 
 // Stats returns the counters so far.
@@ -178,10 +185,30 @@ func (c *conn) Data(dir tcpstream.Dir, p []byte, ts time.Time) {
 // that start on, or nil when it has not been found yet.
 func (c *conn) scan(dir tcpstream.Dir, p []byte) []byte {
 	s := &c.sides[dir]
+	// pre is the preamble with the first bytes of p added. While the
+	// preamble is empty it is a slice of p, copied into s.preamble only
+	// if it is kept (not when TLS starts at the first byte, the usual case).
+	pre := s.preamble
 	if n := maxPreamble - len(s.preamble); n > 0 {
-		s.preamble = append(s.preamble, p[:min(n, len(p))]...)
+		if len(s.preamble) == 0 {
+			pre = p[:min(n, len(p))]
+		} else {
+			s.preamble = append(s.preamble, p[:min(n, len(p))]...)
+			pre = s.preamble
+		}
 	}
-	if !c.tls && dissect.NotTLS(s.preamble) != "" {
+	keepPre := func(b []byte) {
+		switch {
+		case len(b) == 0:
+			s.preamble = s.preamble[:0]
+		case len(s.preamble) == 0:
+			s.preamble = append(s.preamble, b...) // b is a slice of p: copy
+		default:
+			s.preamble = b // a prefix of s.preamble
+		}
+	}
+	if !c.tls && dissect.NotTLS(pre) != "" {
+		keepPre(pre)
 		c.giveUp(dir) // SSH or plain HTTP: let the connection go at once
 		return nil
 	}
@@ -191,6 +218,7 @@ func (c *conn) scan(dir tcpstream.Dir, p []byte) []byte {
 	}
 	off, keep, asClient := c.find(dir, buf)
 	if off < 0 {
+		keepPre(pre)
 		s.scanned += len(p)
 		s.carry = append(s.carry[:0], buf[len(buf)-keep:]...)
 		if s.scanned > c.t.cfg.ScanLimit {
@@ -200,9 +228,10 @@ func (c *conn) scan(dir tcpstream.Dir, p []byte) []byte {
 	}
 	s.started = true
 	// buf[0] is at stream offset scanned-len(carry); TLS starts at off.
-	if start := s.scanned - len(s.carry) + off; start < len(s.preamble) {
-		s.preamble = s.preamble[:start]
+	if start := s.scanned - len(s.carry) + off; start < len(pre) {
+		pre = pre[:start]
 	}
+	keepPre(pre)
 	s.carry = nil
 	if !c.rolesOK {
 		r := server
