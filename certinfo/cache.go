@@ -5,8 +5,10 @@ import (
 	"unsafe"
 )
 
-// Cache remembers parsed certificates by the SHA-256 of their DER, so that a
-// chain seen on thousands of connections is parsed once. The same DER always
+// Cache remembers parsed certificates by their DER, so that a chain seen on
+// thousands of connections is parsed once. The DER itself is the key (a
+// map hashes it in a fraction of the time SHA-256 takes, and compares it
+// whole: no collision can return another certificate). The same DER always
 // parses to the same Certificate (Parse depends on nothing else), so a hit
 // returns exactly what Parse would. Results with ParseError set are cached
 // too: a malformed certificate costs as much to parse again as a good one.
@@ -20,9 +22,9 @@ import (
 // a certificate whose estimate is above MaxCachedEntryBytes is parsed but
 // not kept. The estimate counts the Certificate struct, its strings and
 // slice headers and the cache's own bookkeeping (map entry and slot, about
-// 140 bytes); it is within a few percent of the heap measured. A typical
-// leaf or intermediate (0.7–1.4 KB of DER) costs 0.7–0.9 KiB, so 1,024
-// entries hold about 1 MiB and never more than 4 MiB. When either bound
+// 140 bytes) and the DER it is found by. A typical leaf or intermediate
+// (0.7–1.4 KB of DER) costs 1.4–2.3 KiB, so 1,024 entries hold about
+// 2 MiB and never more than 4 MiB. When either bound
 // would be exceeded, entries are evicted in CLOCK (second chance) order:
 // an entry hit since the hand last passed survives one more round.
 //
@@ -32,13 +34,13 @@ type Cache struct {
 	max      int // entries
 	maxBytes int // sum of the entries' estimated sizes
 	bytes    int
-	index    map[[sha256.Size]byte]int // key -> slot
-	slots    []cacheEntry              // len ≤ max; cert == nil marks a free slot
-	hand     int                       // next slot the clock looks at
+	index    map[string]int // DER -> slot
+	slots    []cacheEntry   // len ≤ max; cert == nil marks a free slot
+	hand     int            // next slot the clock looks at
 }
 
 type cacheEntry struct {
-	key  [sha256.Size]byte
+	key  string // the DER
 	cert *Certificate
 	size int
 	ref  bool // hit since the hand last passed
@@ -56,8 +58,9 @@ const (
 )
 
 // entryOverhead approximates the cache's own memory per entry: a map entry
-// (key and slot index, with the map's load factor) and a slot.
-const entryOverhead = 2*sha256.Size + 16 + int(unsafe.Sizeof(cacheEntry{}))
+// (key header and slot index, with the map's load factor) and a slot; the
+// key's bytes, shared by both, are counted by add.
+const entryOverhead = 2*int(unsafe.Sizeof("")) + 16 + int(unsafe.Sizeof(cacheEntry{}))
 
 // NewCache returns a Cache of at most entries certificates, or nil (no
 // cache) when entries ≤ 0.
@@ -68,7 +71,7 @@ func NewCache(entries int) *Cache {
 	return &Cache{
 		max:      entries,
 		maxBytes: max(entries*CacheBytesPerEntry, MaxCachedEntryBytes),
-		index:    make(map[[sha256.Size]byte]int),
+		index:    make(map[string]int),
 	}
 }
 
@@ -78,14 +81,13 @@ func (c *Cache) Parse(der []byte) *Certificate {
 	if c == nil {
 		return Parse(der)
 	}
-	key := sha256.Sum256(der)
-	if i, ok := c.index[key]; ok {
+	if i, ok := c.index[string(der)]; ok {
 		e := &c.slots[i]
 		e.ref = true
 		return e.cert
 	}
-	cert := parse(der, key)
-	c.add(key, cert)
+	cert := parse(der, sha256.Sum256(der))
+	c.add(der, cert)
 	return cert
 }
 
@@ -97,12 +99,13 @@ func (c *Cache) Len() int {
 	return len(c.index)
 }
 
-// add keeps cert under key, evicting entries until both bounds hold.
-func (c *Cache) add(key [sha256.Size]byte, cert *Certificate) {
-	size := retainedSize(cert)
+// add keeps cert under der, evicting entries until both bounds hold.
+func (c *Cache) add(der []byte, cert *Certificate) {
+	size := retainedSize(cert) + len(der)
 	if size > MaxCachedEntryBytes {
 		return
 	}
+	key := string(der)
 	e := cacheEntry{key: key, cert: cert, size: size}
 	if len(c.slots) < c.max && c.bytes+size <= c.maxBytes {
 		c.index[key] = len(c.slots)
