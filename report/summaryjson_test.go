@@ -98,31 +98,6 @@ func summariesOf(tb testing.TB, path string, messages bool) []*tlsconn.Summary {
 	return out
 }
 
-// projectCaptures lists every capture in testdata/pcaps, subfolders included.
-func projectCaptures(tb testing.TB) []string {
-	tb.Helper()
-	var files []string
-	err := filepath.WalkDir(pcapDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		for _, ext := range []string{".pcap", ".pcapng", ".cap", ".pcap.gz"} {
-			if strings.HasSuffix(p, ext) {
-				files = append(files, p)
-				break
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(files) == 0 {
-		tb.Fatalf("no captures in %s", pcapDir)
-	}
-	return files
-}
-
 // checkCaptures compares, for every summary of every capture, the fast
 // encoder with encoding/json, and the JSON writer's whole output with
 // encoding/json's. It returns the summaries.
@@ -151,7 +126,7 @@ func checkCaptures(t *testing.T, files []string) []*tlsconn.Summary {
 }
 
 func TestSummaryJSONProjectCaptures(t *testing.T) {
-	sums := checkCaptures(t, projectCaptures(t))
+	sums := checkCaptures(t, testcorpus.Files(t, pcapDir))
 	// The key logs must have reached the pipeline, or what only
 	// decryption fills went untested.
 	var decrypted, serverParams, certs int
@@ -520,7 +495,7 @@ func FuzzSummaryJSON(f *testing.F) {
 // encoding/json and with the JSON writer's own encoder.
 func BenchmarkSummaryJSON(b *testing.B) {
 	var sums []*tlsconn.Summary
-	for _, path := range projectCaptures(b) {
+	for _, path := range testcorpus.Files(b, pcapDir) {
 		sums = append(sums, summariesOf(b, path, false)...)
 	}
 	b.Run("encoding_json", func(b *testing.B) {

@@ -37,8 +37,18 @@ func Dir(t testing.TB) string {
 // gzip), or skips the test.
 func Captures(t testing.TB) []string {
 	t.Helper()
+	return Files(t, Dir(t))
+}
+
+// Files lists the capture files under dir (pcap, pcapng, cap, gzip'd
+// pcap), subfolders included, in lexical order; a directory that cannot be
+// read or holds none fails tb. (The project's own captures are listed with
+// it too: it lives here because this package imports nothing of the
+// project.)
+func Files(tb testing.TB, dir string) []string {
+	tb.Helper()
 	var files []string
-	err := filepath.WalkDir(Dir(t), func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -51,10 +61,10 @@ func Captures(t testing.TB) []string {
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if len(files) == 0 {
-		t.Fatal("no captures in the shared corpus")
+		tb.Fatalf("no captures in %s", dir)
 	}
 	return files
 }
