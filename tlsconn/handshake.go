@@ -469,7 +469,7 @@ func (c *conn) clientHello(m *dissect.ClientHello, err error) {
 		m.SessionID, m.Random = clone2(m.SessionID, m.Random)
 		h.ch = m
 		h.s.TS = c.ts.UTC()
-		fillClientHello(h.s, m)
+		fillClientHello(h.s, m, c.t.names)
 		if c.proto == "quic" {
 			h.s.ClientTransportParameters = transportParameters(m.Extensions)
 		}
@@ -482,7 +482,7 @@ func (c *conn) clientHello(m *dissect.ClientHello, err error) {
 	case h.hrr:
 		// The second ClientHello answers the HelloRetryRequest; the offer is
 		// reported from the first, the new key shares are added.
-		h.s.ClientKeyShareGroups = names(m.KeyShareGroups, iana.GroupName, true)
+		h.s.ClientKeyShareGroups = c.t.names.names(kindGroupsNoGREASE, m.KeyShareGroups)
 	default:
 		h.warn("client sent another ClientHello before the server answered")
 	}
@@ -528,18 +528,18 @@ type clientValues struct {
 	ticketLength, padding int
 }
 
-func fillClientHello(s *Summary, m *dissect.ClientHello) {
+func fillClientHello(s *Summary, m *dissect.ClientHello, nl *nameLists) {
 	v := &clientValues{sni: m.ServerName, legacyVersion: iana.VersionName(m.Version), ticketLength: len(m.SessionTicket), padding: m.PaddingLength}
 	if m.ServerName != "" {
 		s.SNI = &v.sni
 	}
 	if len(m.SupportedVersions) > 0 {
-		s.ClientVersions = names(m.SupportedVersions, iana.VersionName, true)
+		s.ClientVersions = nl.names(kindVersions, m.SupportedVersions)
 	} else {
 		s.ClientVersions = []string{iana.VersionName(m.Version)}
 	}
 	s.ClientLegacyVersion = &v.legacyVersion
-	s.ClientCipherSuites = names(m.CipherSuites, iana.CipherSuiteName, false)
+	s.ClientCipherSuites = nl.names(kindSuites, m.CipherSuites)
 	for _, cm := range m.CompressionMethods {
 		s.ClientCompression = append(s.ClientCompression, iana.CompressionMethodName(cm))
 	}
@@ -548,11 +548,11 @@ func fillClientHello(s *Summary, m *dissect.ClientHello) {
 	for _, e := range m.Extensions {
 		s.ClientExtensions = append(s.ClientExtensions, iana.ExtensionName(e.Type))
 	}
-	s.ClientGroups = names(m.SupportedGroups, iana.GroupName, false)
-	s.ClientKeyShareGroups = names(m.KeyShareGroups, iana.GroupName, false)
-	s.ClientSignatureAlgorithms = names(m.SignatureAlgorithms, iana.SignatureSchemeName, false)
+	s.ClientGroups = nl.names(kindGroups, m.SupportedGroups)
+	s.ClientKeyShareGroups = nl.names(kindGroups, m.KeyShareGroups)
+	s.ClientSignatureAlgorithms = nl.names(kindSignatureSchemes, m.SignatureAlgorithms)
 	s.ECH = m.ECH
-	s.ClientSignatureAlgorithmsCert = names(m.SignatureAlgorithmsCert, iana.SignatureSchemeName, false)
+	s.ClientSignatureAlgorithmsCert = nl.names(kindSignatureSchemes, m.SignatureAlgorithmsCert)
 	for _, f := range m.ECPointFormats {
 		s.ClientPointFormats = append(s.ClientPointFormats, iana.ECPointFormatName(f))
 	}
@@ -575,16 +575,6 @@ func fillClientHello(s *Summary, m *dissect.ClientHello) {
 }
 
 // names maps values to names, dropping GREASE values when skipGREASE is set.
-func names(vs []uint16, name func(uint16) string, skipGREASE bool) []string {
-	out := make([]string, 0, len(vs))
-	for _, v := range vs {
-		if skipGREASE && iana.IsGREASE(v) {
-			continue
-		}
-		out = append(out, name(v))
-	}
-	return out
-}
 
 func (c *conn) serverHello(m *dissect.ServerHello, err error) {
 	h := c.hs

@@ -14,6 +14,10 @@ import (
 // Summary is one TLS handshake as the observer saw it. The JSON field names
 // are a public contract (README "JSON fields"). Fields that could not be
 // known are null or absent, never guessed.
+//
+// Summaries from one Tracker share what repeats between handshakes (the
+// parsed certificates, the name lists of a repeated offer): treat a Summary
+// as read-only, and copy a slice before changing it.
 type Summary struct {
 	TS        time.Time `json:"ts"`
 	Client    string    `json:"client"`

@@ -65,6 +65,7 @@ type Tracker struct {
 	stats  Stats
 	certs  *certinfo.Cache    // parsed certificates, shared by the summaries
 	prints *fingerprint.Cache // JA3, JA4 and JA3S of repeating hellos
+	names  *nameLists         // name lists of repeating hellos
 }
 
 // NewTracker returns a Tracker that passes every Summary to emit.
@@ -75,7 +76,7 @@ func NewTracker(cfg Config, emit func(*Summary)) *Tracker {
 	if cfg.MaxMessage <= 0 {
 		cfg.MaxMessage = dissect.DefaultMaxMessage
 	}
-	return &Tracker{cfg: cfg, emit: emit, certs: certinfo.NewCache(certCacheSize), prints: fingerprint.NewCache(printCacheSize)}
+	return &Tracker{cfg: cfg, emit: emit, certs: certinfo.NewCache(certCacheSize), prints: fingerprint.NewCache(printCacheSize), names: newNameLists()}
 }
 
 // Stats returns the counters so far.
