@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/tlsinspect/tlsinspect/certinfo"
-	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
 
 // A Tracker parses a chain seen on several connections once: the later
@@ -17,16 +16,7 @@ func TestCertificatesCached(t *testing.T) {
 	ccfg.MaxVersion = tls.VersionTLS12 // certificates in plaintext
 	r := mustHandshake(t, ccfg, serverConfig())
 	h := newHarness(t, Config{Messages: true})
-	for i := range 3 {
-		info := connInfo()
-		info.ID = uint64(i + 1)
-		h.open(info)
-		h.replay(r.chunks, 0)
-		h.close(tcpstream.CloseFIN)
-	}
-	if len(h.got) != 3 {
-		t.Fatalf("%d summaries, want 3", len(h.got))
-	}
+	h.replayConns(r.chunks, 3)
 	first := h.got[0].ServerCertificates
 	if len(first) != 2 {
 		t.Fatalf("%d server certificates, want 2", len(first))

@@ -296,6 +296,23 @@ func (h *harness) replay(chunks []chunk, split int) {
 	}
 }
 
+// replayConns replays the recorded handshake on n connections (IDs 1 to
+// n), one after the other, and fails unless each gave one summary.
+func (h *harness) replayConns(chunks []chunk, n int) []*Summary {
+	h.t.Helper()
+	for i := range n {
+		info := connInfo()
+		info.ID = uint64(i + 1)
+		h.open(info)
+		h.replay(chunks, 0)
+		h.close(tcpstream.CloseFIN)
+	}
+	if len(h.got) != n {
+		h.t.Fatalf("%d summaries, want %d", len(h.got), n)
+	}
+	return h.got
+}
+
 func (h *harness) close(reason tcpstream.CloseReason) {
 	h.rcv.Close(reason, chunkTime(h.n))
 }

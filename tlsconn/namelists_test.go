@@ -3,8 +3,6 @@ package tlsconn
 import (
 	"slices"
 	"testing"
-
-	"github.com/tlsinspect/tlsinspect/tcpstream"
 )
 
 // A Tracker names the lists of a repeated hello once: the summaries say what
@@ -14,17 +12,7 @@ func TestNameListsCached(t *testing.T) {
 	run := func(nl *nameLists) []*Summary {
 		h := newHarness(t, Config{})
 		h.tr.names = nl
-		for i := range 3 {
-			info := connInfo()
-			info.ID = uint64(i + 1)
-			h.open(info)
-			h.replay(r.chunks, 0)
-			h.close(tcpstream.CloseFIN)
-		}
-		if len(h.got) != 3 {
-			t.Fatalf("%d summaries, want 3", len(h.got))
-		}
-		return h.got
+		return h.replayConns(r.chunks, 3)
 	}
 	nl := newNameLists()
 	cached, plain := run(nl), run(nil)
