@@ -1,10 +1,12 @@
 package findings
 
 import (
+	"encoding/binary"
 	"sync"
 	"unsafe"
 
 	"github.com/tlsinspect/tlsinspect/certinfo"
+	"github.com/tlsinspect/tlsinspect/internal/twogen"
 )
 
 // The same certificate chains come back on thousands of connections (and
@@ -32,10 +34,20 @@ const (
 // chains is the process-wide cache used by Check.
 var chains = newChainCache(chainCacheEntries)
 
-type chainKey struct {
-	addrs  [maxCachedChain]uintptr
-	n      int
-	client bool
+// chainKeySize is the size of a chain's key: its certificates' addresses,
+// 8 bytes each, then 1 for a client chain.
+const chainKeySize = 8*maxCachedChain + 1
+
+// chainKey is the key of certs (at most maxCachedChain of them) in buf.
+func chainKey(buf *[chainKeySize]byte, certs []*certinfo.Certificate, client bool) []byte {
+	k := buf[:0]
+	for _, c := range certs {
+		k = binary.LittleEndian.AppendUint64(k, uint64(uintptr(unsafe.Pointer(c))))
+	}
+	if client {
+		k = append(k, 1)
+	}
+	return k
 }
 
 // certFacts are the fields of a certificate checkChainStatic reads.
@@ -68,20 +80,17 @@ type chainEntry struct {
 	result *chainResult
 }
 
-// chainCache maps chains to their chainResult. Entries go into cur; when
-// cur is full it becomes old and a new cur starts, and an entry found in
-// old moves back to cur: what is in use survives, the rest is dropped.
+// chainCache maps chains to their chainResult, in a twogen.Map: what is in
+// use survives, the rest is dropped.
 type chainCache struct {
-	max int
-
-	mu       sync.Mutex
-	cur, old map[chainKey]*chainEntry
+	mu     sync.Mutex
+	chains *twogen.Map[*chainEntry]
 	// hits and misses count lookups, for tests.
 	hits, misses int
 }
 
 func newChainCache(entries int) *chainCache {
-	return &chainCache{max: entries, cur: make(map[chainKey]*chainEntry)}
+	return &chainCache{chains: twogen.New[*chainEntry](entries)}
 }
 
 // get returns checkChainStatic(certs, client), from the cache when it can.
@@ -89,18 +98,10 @@ func (cc *chainCache) get(certs []*certinfo.Certificate, client bool) *chainResu
 	if len(certs) > maxCachedChain || cc == nil {
 		return checkChainStatic(certs, client)
 	}
-	k := chainKey{n: len(certs), client: client}
-	for i, c := range certs {
-		k.addrs[i] = uintptr(unsafe.Pointer(c))
-	}
+	var kb [chainKeySize]byte
+	k := chainKey(&kb, certs, client)
 	cc.mu.Lock()
-	e, ok := cc.cur[k]
-	if !ok {
-		if e, ok = cc.old[k]; ok {
-			delete(cc.old, k)
-			cc.put(k, e)
-		}
-	}
+	e, ok := cc.chains.Get(k)
 	if ok && e.matches(certs) {
 		cc.hits++
 		cc.mu.Unlock()
@@ -126,17 +127,9 @@ func (cc *chainCache) get(certs []*certinfo.Certificate, client bool) *chainResu
 		return r
 	}
 	cc.mu.Lock()
-	cc.put(k, ne)
+	cc.chains.Put(string(k), ne)
 	cc.mu.Unlock()
 	return r
-}
-
-// put adds an entry; cc.mu is held.
-func (cc *chainCache) put(k chainKey, e *chainEntry) {
-	if _, ok := cc.cur[k]; !ok && len(cc.cur) >= cc.max {
-		cc.old, cc.cur = cc.cur, make(map[chainKey]*chainEntry, cc.max)
-	}
-	cc.cur[k] = e
 }
 
 // matches reports whether certs still hold the facts e was computed from.
@@ -162,5 +155,5 @@ func (e *chainEntry) matches(certs []*certinfo.Certificate) bool {
 func (cc *chainCache) len() int {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	return len(cc.cur) + len(cc.old)
+	return cc.chains.Len()
 }

@@ -4,5 +4,5 @@ package findings
 func ChainCacheStats() (hits, misses, entries int) {
 	chains.mu.Lock()
 	defer chains.mu.Unlock()
-	return chains.hits, chains.misses, len(chains.cur) + len(chains.old)
+	return chains.hits, chains.misses, chains.chains.Len()
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/tlsinspect/tlsinspect/iana"
+	"github.com/tlsinspect/tlsinspect/internal/twogen"
 )
 
 // nameLists remembers the name lists made from recent hellos: the same
@@ -13,13 +14,13 @@ import (
 // that have them, as their certificates are: read-only, and clipped so
 // that an append never writes into another summary's list.
 //
-// Bounded: two generations of at most nameListEntries lists, each of at
-// most maxNameListValues values; longer lists are named every time. Not
-// safe for concurrent use: one per Tracker. The nil *nameLists names
-// every list afresh.
+// Bounded: two generations (twogen.Map) of at most nameListEntries
+// lists, each of at most maxNameListValues values; longer lists are named
+// every time. Not safe for concurrent use: one per Tracker. The nil
+// *nameLists names every list afresh.
 type nameLists struct {
-	cur, old map[string][]string
-	key      []byte // scratch: the kind, then the values, 2 bytes each
+	lists *twogen.Map[[]string]
+	key   []byte // scratch: the kind, then the values, 2 bytes each
 }
 
 const (
@@ -57,7 +58,7 @@ func (k nameKind) name(v uint16) string {
 func (k nameKind) skipsGREASE() bool { return k == kindVersions || k == kindGroupsNoGREASE }
 
 func newNameLists() *nameLists {
-	return &nameLists{cur: make(map[string][]string)}
+	return &nameLists{lists: twogen.New[[]string](nameListEntries)}
 }
 
 // names returns the names of vs (GREASE values left out for some kinds),
@@ -71,27 +72,13 @@ func (nl *nameLists) names(kind nameKind, vs []uint16) []string {
 		k = append(k, byte(v>>8), byte(v))
 	}
 	nl.key = k
-	if l, ok := nl.cur[string(k)]; ok {
-		return l
-	}
-	if l, ok := nl.old[string(k)]; ok {
-		nl.put(string(k), l)
+	if l, ok := nl.lists.Get(k); ok {
 		return l
 	}
 	l := slices.Clip(names(vs, kind.name, kind.skipsGREASE()))
-	nl.put(string(k), l)
+	nl.lists.Put(string(k), l)
 	return l
 }
-
-func (nl *nameLists) put(k string, l []string) {
-	if len(nl.cur) >= nameListEntries {
-		nl.old, nl.cur = nl.cur, make(map[string][]string, nameListEntries)
-	}
-	nl.cur[k] = l
-}
-
-// len is the number of lists held.
-func (nl *nameLists) len() int { return len(nl.cur) + len(nl.old) }
 
 // names names vs with name, leaving GREASE values out when skipGREASE.
 func names(vs []uint16, name func(uint16) string, skipGREASE bool) []string {

@@ -28,7 +28,7 @@ func TestNameListsCached(t *testing.T) {
 	if cap(a) != len(a) {
 		t.Errorf("a shared list has room to grow (len %d, cap %d)", len(a), cap(a))
 	}
-	if n := nl.len(); n == 0 || n > 6 {
+	if n := nl.lists.Len(); n == 0 || n > 6 {
 		t.Errorf("%d lists held for one repeated hello", n)
 	}
 }
@@ -51,14 +51,14 @@ func TestNameListsKeys(t *testing.T) {
 	}
 	for i := range 3 * nameListEntries {
 		nl.names(kindSuites, []uint16{uint16(i)})
-		if nl.len() > 2*nameListEntries {
-			t.Fatalf("%d lists held", nl.len())
+		if nl.lists.Len() > 2*nameListEntries {
+			t.Fatalf("%d lists held", nl.lists.Len())
 		}
 	}
 	long := make([]uint16, maxNameListValues+1)
-	before := nl.len()
-	if got := nl.names(kindSuites, long); len(got) != len(long) || nl.len() != before {
-		t.Errorf("over-long list: %d names, %d → %d lists held", len(got), before, nl.len())
+	before := nl.lists.Len()
+	if got := nl.names(kindSuites, long); len(got) != len(long) || nl.lists.Len() != before {
+		t.Errorf("over-long list: %d names, %d → %d lists held", len(got), before, nl.lists.Len())
 	}
 	var none *nameLists
 	if got := none.names(kindGroupsNoGREASE, groups); len(got) != 1 {

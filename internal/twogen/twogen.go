@@ -1,0 +1,45 @@
+// Package twogen is the bounded map behind the caches of things that
+// repeat across connections (fingerprints, name lists): two generations
+// of at most a fixed number of entries each. When the current generation
+// is full it becomes the old one and the one before is dropped; a hit in
+// the old generation moves the entry back to the current one, so what is
+// in use stays and the rest goes, with no per-entry bookkeeping.
+package twogen
+
+// Map maps strings to values; at most 2×max entries. It is not safe for
+// concurrent use.
+type Map[V any] struct {
+	max      int
+	cur, old map[string]V
+}
+
+// New returns a Map of at most max entries per generation (max > 0).
+func New[V any](max int) *Map[V] {
+	return &Map[V]{max: max, cur: make(map[string]V)}
+}
+
+// Get returns the value of key. key is a []byte so that a lookup of bytes
+// built in a scratch buffer allocates nothing.
+func (m *Map[V]) Get(key []byte) (V, bool) {
+	if v, ok := m.cur[string(key)]; ok {
+		return v, true
+	}
+	v, ok := m.old[string(key)]
+	if ok {
+		k := string(key)
+		delete(m.old, k)
+		m.Put(k, v)
+	}
+	return v, ok
+}
+
+// Put sets the value of key.
+func (m *Map[V]) Put(key string, v V) {
+	if _, ok := m.cur[key]; !ok && len(m.cur) >= m.max {
+		m.old, m.cur = m.cur, make(map[string]V, m.max)
+	}
+	m.cur[key] = v
+}
+
+// Len returns the number of entries held.
+func (m *Map[V]) Len() int { return len(m.cur) + len(m.old) }

@@ -1,0 +1,42 @@
+package twogen
+
+import (
+	"strconv"
+	"testing"
+)
+
+// An entry in use survives any number of generations; entries not used
+// for a generation go; the map never holds more than two generations.
+func TestMap(t *testing.T) {
+	m := New[int](4)
+	m.Put("hot", -1)
+	for i := range 100 {
+		m.Put(strconv.Itoa(i), i)
+		if v, ok := m.Get([]byte("hot")); !ok || v != -1 {
+			t.Fatalf("after %d puts: hot = %d, %v", i+1, v, ok)
+		}
+		if m.Len() > 8 {
+			t.Fatalf("after %d puts: %d entries", i+1, m.Len())
+		}
+	}
+	if _, ok := m.Get([]byte("0")); ok {
+		t.Error("an entry unused for many generations is still there")
+	}
+	if v, ok := m.Get([]byte("99")); !ok || v != 99 {
+		t.Errorf("the last entry: %d, %v", v, ok)
+	}
+	m.Put("99", 100) // an update does not start a generation
+	if v, _ := m.Get([]byte("99")); v != 100 {
+		t.Errorf("updated entry: %d", v)
+	}
+}
+
+// A hit allocates nothing.
+func TestGetAllocates(t *testing.T) {
+	m := New[string](4)
+	m.Put("key", "value")
+	key := []byte("key")
+	if n := testing.AllocsPerRun(100, func() { m.Get(key) }); n != 0 {
+		t.Errorf("%v allocations per Get", n)
+	}
+}
