@@ -135,16 +135,7 @@ func (cc *chainCache) get(certs []*certinfo.Certificate, client bool) *chainResu
 // matches reports whether certs still hold the facts e was computed from.
 func (e *chainEntry) matches(certs []*certinfo.Certificate) bool {
 	for i, c := range certs {
-		f := &e.facts[i]
-		if c == nil {
-			if f.present {
-				return false
-			}
-			continue
-		}
-		if !f.present || f.subject != c.Subject || f.issuer != c.Issuer || f.subjectCN != c.SubjectCN ||
-			f.parseError != c.ParseError || f.keyType != c.KeyType || f.curve != c.Curve ||
-			f.signatureAlg != c.SignatureAlgorithm || f.keyBits != c.KeyBits || f.selfSigned != c.SelfSigned {
+		if e.facts[i] != factsOf(c) {
 			return false
 		}
 	}

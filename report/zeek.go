@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/big"
@@ -407,11 +406,6 @@ func zeekJSONEscape(s string) string {
 	return b.String()
 }
 
-// jsonText encodes s as a JSON string without HTML escaping.
-func jsonText(s string) []byte {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	return []byte(strings.TrimSuffix(b.String(), "\n"))
-}
+// jsonText encodes s as a JSON string without HTML escaping, as
+// encoding/json would (summaryjson.go).
+func jsonText(s string) []byte { return appendStringJSON(nil, s) }

@@ -574,8 +574,6 @@ func fillClientHello(s *Summary, m *dissect.ClientHello, nl *nameLists) {
 	s.ClientEarlyData = m.EarlyData
 }
 
-// names maps values to names, dropping GREASE values when skipGREASE is set.
-
 func (c *conn) serverHello(m *dissect.ServerHello, err error) {
 	h := c.hs
 	if err != nil {
