@@ -78,8 +78,9 @@ func sortEmissions(es []emission) {
 // newWorker returns a worker tracking at most maxFlows connections.
 func newWorker(cfg *Config, maxFlows int) *worker {
 	w := &worker{cfg: cfg, dec: packet.NewDecoder()}
+	checker := findings.NewChecker() // the tracker's certificates repeat
 	w.tracker = tlsconn.NewTracker(tlsconn.Config{MaxMessage: cfg.MaxMessage, ScanLimit: cfg.ScanLimit, Messages: cfg.Messages, Keys: cfg.Keys, Panic: cfg.Panic}, func(s *tlsconn.Summary) {
-		s.Findings = findings.Check(s) // never nil
+		s.Findings = checker.Check(s) // never nil
 		w.out = append(w.out, emission{key: w.key, conn: s.Connection, s: s})
 	})
 	var handler tcpstream.Handler = w.tracker

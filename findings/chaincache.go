@@ -2,7 +2,6 @@ package findings
 
 import (
 	"encoding/binary"
-	"sync"
 	"unsafe"
 
 	"github.com/tlsinspect/tlsinspect/certinfo"
@@ -10,9 +9,11 @@ import (
 )
 
 // The same certificate chains come back on thousands of connections (and
-// certinfo.Cache hands out the same *Certificate for the same DER), so
-// what Check says about a chain that does not depend on the handshake is
-// kept in a small cache shared by all goroutines.
+// a certinfo.Cache hands out the same *Certificate for the same DER), so
+// what a Checker says about a chain that does not depend on the handshake
+// is kept in a small cache of its own: one Checker per certinfo.Cache
+// (per analyze worker), since the entries are found by the addresses of
+// the certificates that cache hands out.
 //
 // An entry is found by the certificates' addresses, and used only when the
 // certificates still hold the facts it was computed from (certFacts,
@@ -30,9 +31,6 @@ const (
 	maxCachedChain     = 4
 	maxChainEntryBytes = 4 << 10
 )
-
-// chains is the process-wide cache used by Check.
-var chains = newChainCache(chainCacheEntries)
 
 // chainKeySize is the size of a chain's key: its certificates' addresses,
 // 8 bytes each, then 1 for a client chain.
@@ -81,9 +79,8 @@ type chainEntry struct {
 }
 
 // chainCache maps chains to their chainResult, in a twogen.Map: what is in
-// use survives, the rest is dropped.
+// use survives, the rest is dropped. Not safe for concurrent use.
 type chainCache struct {
-	mu     sync.Mutex
 	chains *twogen.Map[*chainEntry]
 	// hits and misses count lookups, for tests.
 	hits, misses int
@@ -100,15 +97,11 @@ func (cc *chainCache) get(certs []*certinfo.Certificate, client bool) *chainResu
 	}
 	var kb [chainKeySize]byte
 	k := chainKey(&kb, certs, client)
-	cc.mu.Lock()
-	e, ok := cc.chains.Get(k)
-	if ok && e.matches(certs) {
+	if e, ok := cc.chains.Get(k); ok && e.matches(certs) {
 		cc.hits++
-		cc.mu.Unlock()
 		return e.result
 	}
 	cc.misses++
-	cc.mu.Unlock()
 
 	r := checkChainStatic(certs, client)
 	ne := &chainEntry{result: r}
@@ -126,9 +119,7 @@ func (cc *chainCache) get(certs []*certinfo.Certificate, client bool) *chainResu
 	if size > maxChainEntryBytes {
 		return r
 	}
-	cc.mu.Lock()
 	cc.chains.Put(string(k), ne)
-	cc.mu.Unlock()
 	return r
 }
 
@@ -143,8 +134,4 @@ func (e *chainEntry) matches(certs []*certinfo.Certificate) bool {
 }
 
 // len is the number of entries held.
-func (cc *chainCache) len() int {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return cc.chains.Len()
-}
+func (cc *chainCache) len() int { return cc.chains.Len() }

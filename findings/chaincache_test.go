@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/tlsinspect/tlsinspect/certinfo"
-	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
 
 // TestChainCacheSameResult: what the cache returns is what
@@ -87,36 +86,4 @@ func TestChainCacheBounded(t *testing.T) {
 		t.Errorf("an oversized chain was kept (%d entries, was %d)", cc.len(), n)
 	}
 	_ = keep
-}
-
-// TestChainCacheConcurrent: Check from several goroutines (analyze's
-// workers) on chains they share and chains of their own; run with -race.
-func TestChainCacheConcurrent(t *testing.T) {
-	shared := base()
-	const workers = 4
-	var sums [workers][2]*tlsconn.Summary
-	var want [workers][2][]tlsconn.Finding
-	for g := range workers {
-		s := *shared // the shared chain, another SNI
-		s.SNI = ptr("w" + strconv.Itoa(g) + ".example.com")
-		own := base() // certificates of its own
-		own.ServerCertificates[0].KeyBits = 1024 + g
-		sums[g] = [2]*tlsconn.Summary{&s, own}
-		want[g] = [2][]tlsconn.Finding{Check(&s), Check(own)}
-	}
-	done := make(chan bool)
-	for g := range workers {
-		go func() {
-			defer func() { done <- true }()
-			for i := range 500 {
-				if got := Check(sums[g][i%2]); !reflect.DeepEqual(got, want[g][i%2]) {
-					t.Errorf("worker %d: %+v, want %+v", g, got, want[g][i%2])
-					return
-				}
-			}
-		}()
-	}
-	for range workers {
-		<-done
-	}
 }

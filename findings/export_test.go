@@ -1,8 +1,6 @@
 package findings
 
-// ChainCacheStats reports the shared chain cache's hits, misses and size.
-func ChainCacheStats() (hits, misses, entries int) {
-	chains.mu.Lock()
-	defer chains.mu.Unlock()
-	return chains.hits, chains.misses, chains.chains.Len()
+// Stats reports the chain cache's hits, misses and size.
+func (c *Checker) Stats() (hits, misses, entries int) {
+	return c.chains.hits, c.chains.misses, c.chains.len()
 }

@@ -84,7 +84,23 @@ const renegotiationWarning = " sent an encrypted handshake message after the han
 // certificates, two fatal alerts) share one finding whose text lists them.
 // Certificate validity is judged at the capture time s.TS, never the wall
 // clock, so results do not change with the day the capture is read.
-func Check(s *tlsconn.Summary) []tlsconn.Finding {
+func Check(s *tlsconn.Summary) []tlsconn.Finding { return (*Checker)(nil).Check(s) }
+
+// A Checker is Check that remembers what it found about the certificate
+// chains it has seen (chaincache.go): give it the summaries of one
+// tlsconn.Tracker, whose certificates repeat. Not safe for concurrent
+// use. The nil *Checker remembers nothing.
+type Checker struct{ chains *chainCache }
+
+// NewChecker returns a Checker.
+func NewChecker() *Checker { return &Checker{chains: newChainCache(chainCacheEntries)} }
+
+// Check is Check, with what c remembers.
+func (c *Checker) Check(s *tlsconn.Summary) []tlsconn.Finding {
+	var chains *chainCache
+	if c != nil {
+		chains = c.chains
+	}
 	if s == nil {
 		return []tlsconn.Finding{}
 	}
@@ -103,9 +119,9 @@ func Check(s *tlsconn.Summary) []tlsconn.Finding {
 			b.add("alert-fatal", quote(a.From)+" sent fatal alert "+quote(a.Description))
 		}
 	}
-	checkChain(&b, s, s.ServerCertificates, false)
+	checkChain(&b, chains, s, s.ServerCertificates, false)
 	checkName(&b, s)
-	checkChain(&b, s, s.ClientCertificates, true)
+	checkChain(&b, chains, s, s.ClientCertificates, true)
 	return b.findings()
 }
 
@@ -366,7 +382,7 @@ func checkRenegotiation(b *builder, s *tlsconn.Summary) {
 // the "client-" IDs and the "client " texts. What depends only on the
 // chain comes from chains (chaincache.go); validity, which depends on the
 // handshake time, is judged here.
-func checkChain(b *builder, s *tlsconn.Summary, certs []*certinfo.Certificate, client bool) {
+func checkChain(b *builder, chains *chainCache, s *tlsconn.Summary, certs []*certinfo.Certificate, client bool) {
 	if len(certs) == 0 {
 		return
 	}
