@@ -28,7 +28,11 @@ const (
 	roundPackets = 1024    // per worker
 	roundBytes   = 1 << 20 // per worker
 	roundsQueued = 4       // per worker, between reader, worker and merger
-	chunkSize    = 256 << 10
+	// roundDelay is the longest a packet waits for its round to be sent
+	// (looked at every 64 packets): a live link that is never quiet for
+	// long enough to flush still has its handshakes reported promptly.
+	roundDelay = 100 * time.Millisecond
+	chunkSize  = 256 << 10
 )
 
 type itemKind uint8
@@ -176,7 +180,9 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 	var readerEmissions []emission
 	queued := 0
 	full := false
+	sent := time.Now()
 	send := func() {
+		sent = time.Now()
 		readerOut <- readerEmissions
 		readerEmissions = nil
 		for i := range nw {
@@ -228,7 +234,7 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 			readerEmissions = readerDecode(dec, &c, n, p, readerEmissions, add)
 		}
 		queued++
-		if full || queued >= roundPackets*nw {
+		if full || queued >= roundPackets*nw || queued%64 == 0 && time.Since(sent) >= roundDelay {
 			send()
 		}
 	})

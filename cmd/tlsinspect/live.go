@@ -101,16 +101,17 @@ func runLive(ctx context.Context, cancel context.CancelFunc, o options, flt *fil
 		fmt.Fprintf(stderr, "tlsinspect: %s: %v\n", o.iface, err)
 		status = exitInput
 	}
-	kernel := "unknown"
+	kernel := "unknown" // unless every socket says
 	var dropped uint64
-	for _, src := range srcs {
+	for i, src := range srcs {
 		st, serr := src.Stats()
 		if serr != nil {
-			dropped = 0
 			break
 		}
 		dropped += st.KernelDropped
-		kernel = fmt.Sprint(dropped)
+		if i == len(srcs)-1 {
+			kernel = fmt.Sprint(dropped)
+		}
 	}
 	// tlsinspect itself drops only packets it cannot decode; what the
 	// limits made it give up is counted by cause (and, for a TLS
