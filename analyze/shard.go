@@ -29,7 +29,7 @@ const (
 	roundBytes   = 1 << 20 // per worker
 	roundsQueued = 4       // per worker, between reader, worker and merger
 	// roundDelay is the longest a packet waits for its round to be sent
-	// (looked at every 64 packets): a live link that is never quiet for
+	// (looked at every 8 packets): a live link that is never quiet for
 	// long enough to flush still has its handshakes reported promptly.
 	roundDelay = 100 * time.Millisecond
 	chunkSize  = 256 << 10
@@ -234,7 +234,7 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 			readerEmissions = readerDecode(dec, &c, n, p, readerEmissions, add)
 		}
 		queued++
-		if full || queued >= roundPackets*nw || queued%64 == 0 && time.Since(sent) >= roundDelay {
+		if full || queued >= roundPackets*nw || queued%8 == 0 && time.Since(sent) >= roundDelay {
 			send()
 		}
 	})
