@@ -3,39 +3,63 @@ package main
 import (
 	"bufio"
 	"io"
+	"sync"
 	"time"
 )
 
 // batchWriter holds what the report writes when files are read into a
 // pipe or a file: the report flushes every record (so that `| jq` or
 // `| head` sees each connection as it completes), which costs a write(2)
-// each, as much as the JSON encoding of the record. Records are passed on
-// once batchDelay has gone by since the last write, or a buffer is full,
-// and at the end: what reads the output sees them at most batchDelay late
-// while the file is being read.
+// each, as much as the JSON encoding of the record. A record is passed on
+// at most delay after it was written (a timer started by the first record
+// after a flush), or sooner when the buffer fills, and at the end.
 type batchWriter struct {
-	w    *bufio.Writer
-	now  func() time.Time
-	last time.Time
+	delay time.Duration
+	mu    sync.Mutex
+	w     *bufio.Writer
+	timer *time.Timer // running while records wait
+	err   error       // of a flush the timer did
 }
 
 const batchDelay = 100 * time.Millisecond
 
-func newBatchWriter(w io.Writer, now func() time.Time) *batchWriter {
-	return &batchWriter{w: bufio.NewWriterSize(w, 64<<10), now: now, last: now()}
+func newBatchWriter(w io.Writer, delay time.Duration) *batchWriter {
+	return &batchWriter{delay: delay, w: bufio.NewWriterSize(w, 64<<10)}
 }
 
 func (b *batchWriter) Write(p []byte) (int, error) {
-	n, err := b.w.Write(p)
-	if err != nil {
-		return n, err
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return 0, b.err
 	}
-	if t := b.now(); t.Sub(b.last) >= batchDelay {
-		b.last = t
-		err = b.w.Flush()
+	n, err := b.w.Write(p)
+	if err == nil && b.w.Buffered() > 0 && b.timer == nil {
+		b.timer = time.AfterFunc(b.delay, b.flushLater)
 	}
 	return n, err
 }
 
-// Flush writes what is held.
-func (b *batchWriter) Flush() error { return b.w.Flush() }
+// flushLater is the timer's flush.
+func (b *batchWriter) flushLater() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.timer = nil
+	if err := b.w.Flush(); err != nil && b.err == nil {
+		b.err = err
+	}
+}
+
+// Flush writes what is held, and stops the timer.
+func (b *batchWriter) Flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.timer != nil {
+		b.timer.Stop()
+		b.timer = nil
+	}
+	if err := b.w.Flush(); err != nil {
+		return err
+	}
+	return b.err
+}

@@ -2,45 +2,85 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"sync"
 	"testing"
 	"time"
 )
 
-// TestBatchWriter: records are held until batchDelay has gone by since the
-// last write, then passed on together with the one that came late; Flush
-// passes on the rest.
+// pipe is a buffer the timer's flush and the test share, which fails
+// writes once err is set.
+type pipe struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	err error
+}
+
+func (l *pipe) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return 0, l.err
+	}
+	return l.buf.Write(p)
+}
+
+func (l *pipe) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// waitFor polls until dst holds want, or fails after a second.
+func waitFor(t *testing.T, dst *pipe, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Second); dst.String() != want; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("passed on %q, want %q", dst.String(), want)
+		}
+	}
+}
+
+// TestBatchWriter: records are held, then passed on together by the timer
+// without another write (a last record is not kept until the end); a
+// record larger than the buffer goes straight through; Flush passes on
+// the rest; a failed write of the timer is the next call's error.
 func TestBatchWriter(t *testing.T) {
-	clock := time.Unix(1000, 0)
-	var dst bytes.Buffer
-	b := newBatchWriter(&dst, func() time.Time { return clock })
-	steps := []struct {
-		advance time.Duration
-		write   string
-		want    string // what dst holds after the write
-	}{
-		{0, "a\n", ""},
-		{50 * time.Millisecond, "b\n", ""},
-		{49 * time.Millisecond, "c\n", ""},
-		{time.Millisecond, "d\n", "a\nb\nc\nd\n"}, // 100 ms since the start
-		{10 * time.Millisecond, "e\n", "a\nb\nc\nd\n"},
-		{time.Second, "f\n", "a\nb\nc\nd\ne\nf\n"},
-		{0, "g\n", "a\nb\nc\nd\ne\nf\n"},
+	var dst pipe
+	b := newBatchWriter(&dst, 20*time.Millisecond)
+	b.Write([]byte("a\n"))
+	b.Write([]byte("b\n"))
+	if got := dst.String(); got != "" {
+		t.Fatalf("passed on at once: %q", got)
 	}
-	for i, s := range steps {
-		clock = clock.Add(s.advance)
-		if n, err := b.Write([]byte(s.write)); n != len(s.write) || err != nil {
-			t.Fatalf("step %d: Write = %d, %v", i, n, err)
-		}
-		if got := dst.String(); got != s.want {
-			t.Fatalf("step %d: passed on %q, want %q", i, got, s.want)
-		}
-	}
-	if err := b.Flush(); err != nil || dst.String() != "a\nb\nc\nd\ne\nf\ng\n" {
-		t.Fatalf("after Flush: %q, %v", dst.String(), err)
-	}
-	// A record larger than the buffer goes straight through.
+	waitFor(t, &dst, "a\nb\n")
+	b.Write([]byte("c\n"))
+	waitFor(t, &dst, "a\nb\nc\n")
 	big := bytes.Repeat([]byte("x"), 100<<10)
-	if _, err := b.Write(big); err != nil || dst.Len() != 14+len(big) {
-		t.Fatalf("big record: %d bytes passed on, %v", dst.Len(), err)
+	if _, err := b.Write(big); err != nil || len(dst.String()) != 6+len(big) {
+		t.Fatalf("big record: %d bytes passed on, %v", len(dst.String()), err)
+	}
+	b.Write([]byte("d\n"))
+	if err := b.Flush(); err != nil || dst.String() != "a\nb\nc\n"+string(big)+"d\n" {
+		t.Fatalf("after Flush: %d bytes, %v", len(dst.String()), err)
+	}
+
+	broken := errors.New("broken pipe")
+	dst.mu.Lock()
+	dst.err = broken
+	dst.mu.Unlock()
+	b.Write([]byte("e\n"))
+	deadline := time.Now().Add(time.Second)
+	for {
+		if _, err := b.Write([]byte("f\n")); errors.Is(err, broken) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the timer's failed write is not reported")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := b.Flush(); !errors.Is(err, broken) {
+		t.Errorf("Flush after a failed write: %v", err)
 	}
 }

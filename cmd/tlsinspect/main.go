@@ -244,7 +244,7 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 	if o.output == "" {
 		reportTo := stdout
 		if len(o.read) > 0 && !env.isTerminal(stdout) {
-			batched = newBatchWriter(stdout, time.Now) // not env.now: the clock of rotation, which tests drive
+			batched = newBatchWriter(stdout, batchDelay)
 			reportTo = batched
 		}
 		out, _ = openReport(reportTo) // checked above
