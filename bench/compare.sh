@@ -236,17 +236,18 @@ sync
 # capgen: "capgen: bulk: N connections, …", one handshake each.
 # hostilegen: "C copies of 12 captures": C × the connections (SYNs) of the
 # inputs, one handshake each.
-per_copy=
+# expected FILE: prints the number; called in $(…), so it checks its own
+# result (set -e does not reach into command substitution).
 expected() {
-	local m=${1%.pcap}.manifest
+	local m=${1%.pcap}.manifest n per_copy
 	if [[ $1 == "$REAL_FILE" ]]; then
-		if [[ -z $per_copy ]]; then
-			per_copy=$("$OUT/floor" "${REAL_INPUTS[@]}" | awk '{ print $6 }')
-		fi
-		awk -v k="$per_copy" '/copies of/ { print $1 * k }' "$m"
+		per_copy=$("$OUT/floor" "${REAL_INPUTS[@]}" | awk '{ print $6 }') || die "floor failed on the real-stack inputs"
+		n=$(awk -v k="$per_copy" '/copies of/ { print $1 * k }' "$m")
 	else
-		awk '/connections/ { print $3 }' "$m"
+		n=$(awk '/connections/ { print $3 }' "$m")
 	fi
+	[[ $n =~ ^[1-9][0-9]*$ ]] || die "no handshake count in $m"
+	echo "$n"
 }
 
 # ------------------------------------------------------------------- runs
@@ -306,8 +307,10 @@ count() {
 # tlsinspect_count TOOL FILE: an untimed run, counting the JSON lines (one
 # object per handshake). It also reads the capture into the page cache.
 tlsinspect_count() {
+	local out
 	cmd "$1" "$2"
-	"${CMD[@]}" | grep -c '^{' || true
+	out=$("${CMD[@]}") || die "$1 failed on $2 (exit status $?)"
+	grep -c '^{' <<<"$out" || true
 }
 
 # timed TOOL FILE: one run under GNU time; prints
@@ -335,7 +338,7 @@ for c in bulk hs real; do
 	hs) FILE_OF[$c]=$(hs_name "$HS_CONNS") ;;
 	real) FILE_OF[$c]=$REAL_FILE ;;
 	esac
-	EXPECT[$c]=$(expected "${FILE_OF[$c]}")
+	EXPECT[$c]=$(expected "${FILE_OF[$c]}") || exit 2
 	SIZE[$c]=$(stat -c %s "${FILE_OF[$c]}")
 done
 
@@ -344,7 +347,9 @@ for c in "${CAPS[@]}"; do
 	echo "== $c: $f, $((SIZE[$c] / 1000000)) MB, ${EXPECT[$c]} handshakes; $RUNS rounds of: ${TOOLS[*]}" >&2
 	cat "$f" >/dev/null
 	for t in tlsinspect tlsinspect-w2; do
-		has "${TOOLS[*]}" "$t" && TICOUNT[$c.$t]=$(tlsinspect_count "$t" "$f")
+		if has "${TOOLS[*]}" "$t"; then
+			TICOUNT[$c.$t]=$(tlsinspect_count "$t" "$f") || exit 2
+		fi
 	done
 	for r in $(seq "$RUNS"); do
 		for t in "${TOOLS[@]}"; do
@@ -403,13 +408,18 @@ report() {
 						-v label="$(label "$t")" -v cap="$c" -v t="$t" -v ticount="${TICOUNT[$c.$t]:-}" '
 					'"$COMMAS"'
 					{ wall[NR] = $4; cpu[NR] = $5 + $6; if ($7 > rss) rss = $7
+					  if ($8 != 0) failed = $8
 					  if (NR == 1 || $9 < lo) lo = $9; if (NR == 1 || $9 > hi) hi = $9 }
 					END {
+						if (failed != "") { # no figure from a run that did not finish
+							printf "| %s | %s | failed (exit status %s; see the notes) | | | | | | |\n", label, cap, failed
+							exit
+						}
 						m = int((NR + 1) / 2)
 						w = wall[m]; tt = w > 0 ? w : 0.01
 						if (t ~ /^tlsinspect/) lo = hi = ticount
 						found = commas(lo); if (hi != lo) found = found "–" commas(hi) " (runs differ)"
-						hs = t == "floor" ? "–" : commas(want / tt)
+						hs = t == "floor" ? "–" : commas(lo / tt) # what it found, not what it should have
 						if (t == "floor") f = "– (" found " TCP segments)"
 						else if (t == "ndpi") f = found " TLS flows / " commas(want)
 						else f = found " / " commas(want)
