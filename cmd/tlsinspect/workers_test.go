@@ -15,17 +15,13 @@ import (
 // the project's captures (with their key logs) and the shared corpus
 // (VLANs, IP fragments, tunnels, DTLS, QUIC, captures cut short…).
 func TestWorkersSameOutput(t *testing.T) {
-	files := captures(t)
-	for _, dir := range []string{"dtls", "quic"} {
-		udp, _ := filepath.Glob(filepath.Join(pcapDir, dir, "*.pcap*"))
-		files = append(files, udp...)
-	}
+	files := testcorpus.Files(t, pcapDir) // subfolders (dtls, quic) included
 	own := len(files)
-	if _, err := os.Stat(filepath.Join(pcapDir, "..", "..", "..", "shared", "corpus")); err == nil {
-		files = append(files, testcorpus.Captures(t)...)
-	} else {
+	corpus := testcorpus.CapturesIfPresent(t)
+	if len(corpus) == 0 {
 		t.Log("shared corpus absent: own captures only")
 	}
+	files = append(files, corpus...)
 	compared := 0
 	for i, f := range files {
 		args := []string{"-T", "json", "-vv", "-r", f}

@@ -15,16 +15,35 @@ import (
 // the test when it is absent.
 func Shared(t testing.TB) string {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
+	dir, ok := shared()
 	if !ok {
-		t.Skip("cannot locate the repository")
-	}
-	// file is <repo>/internal/testcorpus/testcorpus.go.
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
-	if fi, err := os.Stat(filepath.Join(dir, "corpus")); err != nil || !fi.IsDir() {
 		t.Skipf("shared corpus not present at %s", dir)
 	}
 	return dir
+}
+
+// shared is the ../shared directory beside the repository, and whether its
+// corpus is there.
+func shared() (string, bool) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", false
+	}
+	// file is <repo>/internal/testcorpus/testcorpus.go.
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
+	fi, err := os.Stat(filepath.Join(dir, "corpus"))
+	return dir, err == nil && fi.IsDir()
+}
+
+// CapturesIfPresent is Captures, or none when the shared corpus is absent:
+// for a test that goes on with the project's own captures.
+func CapturesIfPresent(tb testing.TB) []string {
+	tb.Helper()
+	dir, ok := shared()
+	if !ok {
+		return nil
+	}
+	return Files(tb, filepath.Join(dir, "corpus"))
 }
 
 // Dir returns the corpus directory, or skips the test.
