@@ -1,10 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,11 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
-
 	"github.com/tlsinspect/tlsinspect/iana"
+	"github.com/tlsinspect/tlsinspect/internal/testcap"
 	"github.com/tlsinspect/tlsinspect/quic"
 )
 
@@ -303,36 +301,18 @@ type quicDatagram struct {
 
 func readUDP(t *testing.T, path string) []quicDatagram {
 	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	r, err := pcapgo.NewReader(fh)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []quicDatagram
-	for {
-		data, _, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			return out
+	testcap.Each(t, path, func(p *testcap.Packet) {
+		if p.UDP {
+			d := p.Datagram
+			out = append(out, quicDatagram{
+				src:     netip.AddrPortFrom(d.Src, d.SrcPort).String(),
+				dst:     netip.AddrPortFrom(d.Dst, d.DstPort).String(),
+				payload: bytes.Clone(d.Payload), // valid only during the call
+			})
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
-		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
-		udp, _ := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
-		if ip == nil || udp == nil {
-			continue
-		}
-		out = append(out, quicDatagram{
-			src:     fmt.Sprintf("%s:%d", ip.SrcIP, udp.SrcPort),
-			dst:     fmt.Sprintf("%s:%d", ip.DstIP, udp.DstPort),
-			payload: udp.Payload,
-		})
-	}
+	})
+	return out
 }
 
 // clientHelloPackets returns, for each client address, the packet numbers
