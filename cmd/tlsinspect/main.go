@@ -114,7 +114,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.IntVar(&o.maxFlows, "max-flows", tcpstream.DefaultMaxConnections, "track at most `N` TCP connections at once; beyond it the least recently active is evicted, reported and counted")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "forget a connection idle this long in packet time")
 	fs.IntVarP(&o.jobs, "jobs", "j", 0, "read up to `N` -r files at once (default 0: as many as CPUs); the output is the same as reading them one by one")
-	fs.IntVar(&o.workers, "workers", 0, "follow connections in `N` goroutines, spread by a hash of their addresses and ports (default 0: as many as CPUs, shared among --jobs files); the output is the same whatever N")
+	fs.IntVar(&o.workers, "workers", 0, "follow connections in `N` goroutines, spread by a hash of their addresses and ports (default 0: as many as CPUs, shared among --jobs files); the output is the same whatever N (--max-flows is shared out among them, so what it evicts may differ)")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "do not show the progress of reading files on standard error (shown only when it is a terminal)")
 	fs.Var(&o.color, "color", "colour the table: auto (when standard output is a terminal and NO_COLOR is not set), always or never")
 	fs.BoolVar(&o.summary, "summary", false, "print counts (by version, cipher suite, SNI, fingerprint, finding, outcome, client certificate) instead of one row per connection")
