@@ -190,26 +190,39 @@ func (h *HalfStream) fail(err error) error {
 	return err
 }
 
-// recordSize is the size (header included) of the record that starts b as
-// parse will read it, or -1 when b is too short to tell.
-func (h *HalfStream) recordSize(b []byte) int {
+// frame reads the header of the record b starts with: before any TLS
+// record, an SSLv2 one (a 2-byte header, high bit set, 15-bit length, or
+// with padding a 3-byte header, 14-bit length and padding length, which
+// only encrypted SSLv2 records use), else a TLS one (5 bytes). hdr is the
+// header's size and n the length it gives; ok is false when b is too
+// short to hold the header.
+func (h *HalfStream) frame(b []byte) (sslv2 bool, hdr, n int, ok bool) {
 	if len(b) == 0 {
-		return -1
+		return false, 0, 0, false
 	}
 	if !h.tlsSeen && (b[0]&0x80 != 0 || h.sslv2 && !looksLikeTLSHeader(b)) {
-		hdr, n := 2, int(b[0]&0x7f)<<8
+		hdr, n = 2, int(b[0]&0x7f)<<8
 		if b[0]&0x80 == 0 {
 			hdr, n = 3, int(b[0]&0x3f)<<8
 		}
 		if len(b) < hdr+1 {
-			return -1
+			return true, hdr, 0, false
 		}
-		return hdr + (n | int(b[1]))
+		return true, hdr, n | int(b[1]), true
 	}
 	if len(b) < 5 {
-		return -1
+		return false, 5, 0, false
 	}
-	return 5 + (int(b[3])<<8 | int(b[4]))
+	return false, 5, int(b[3])<<8 | int(b[4]), true
+}
+
+// recordSize is the size (header included) of the record that starts b as
+// parse will read it, or -1 when b is too short to tell.
+func (h *HalfStream) recordSize(b []byte) int {
+	if _, hdr, n, ok := h.frame(b); ok {
+		return hdr + n
+	}
+	return -1
 }
 
 // completes returns how many bytes of p complete the record that starts
@@ -251,18 +264,11 @@ func (h *HalfStream) parse(data []byte, emit func(Event)) (int, error) {
 		if len(b) == 0 {
 			return used, nil
 		}
-		if !h.tlsSeen && (b[0]&0x80 != 0 || h.sslv2 && !looksLikeTLSHeader(b)) {
-			// SSLv2 record: a 2-byte header (high bit set, 15-bit length)
-			// or, with padding, a 3-byte header (14-bit length, padding
-			// length), which only encrypted SSLv2 records use.
-			hdr, n := 2, int(b[0]&0x7f)<<8
-			if b[0]&0x80 == 0 {
-				hdr, n = 3, int(b[0]&0x3f)<<8
-			}
-			if len(b) < hdr+1 {
+		sslv2, hdr, n, ok := h.frame(b)
+		if sslv2 {
+			if !ok {
 				return used, nil
 			}
-			n |= int(b[1])
 			if n == 0 {
 				return used, fmt.Errorf("%w: SSLv2 record of length 0 at offset %d", ErrNotTLS, h.offset+int64(used))
 			}
@@ -275,13 +281,13 @@ func (h *HalfStream) parse(data []byte, emit func(Event)) (int, error) {
 			used += hdr + n
 			continue
 		}
-		if len(b) < 5 {
+		if !ok {
 			if err := checkHeaderPrefix(b); err != nil {
 				return used, fmt.Errorf("%w at offset %d", err, h.offset+int64(used))
 			}
 			return used, nil
 		}
-		typ, ver, n := b[0], uint16(b[1])<<8|uint16(b[2]), int(b[3])<<8|int(b[4])
+		typ, ver := b[0], uint16(b[1])<<8|uint16(b[2])
 		if err := checkHeader(typ, ver, n); err != nil {
 			return used, fmt.Errorf("%w at offset %d", err, h.offset+int64(used))
 		}
