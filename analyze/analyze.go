@@ -131,9 +131,15 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 	var c Counts
 	w := newWorker(&cfg, cfg.MaxFlows)
 	out := func() {
-		for _, e := range w.take() {
-			e.deliver(&cfg, emit)
+		if len(w.out) == 0 {
+			return
 		}
+		es := w.take()
+		for i := range es {
+			es[i].deliver(&cfg, emit)
+		}
+		clear(es)
+		w.out = es[:0] // reused: one goroutine, delivered at once
 	}
 	readErr := readLoop(ctx, src, &cfg, &c, func(n uint64, at time.Time, quiet bool) {
 		w.flush(n, at)
