@@ -2,6 +2,7 @@ package packet
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
@@ -87,21 +88,26 @@ func TestFlowHashLeavesFragments(t *testing.T) {
 	}
 }
 
+// fuzzLinkTypes are the link types the fuzz targets pick from (by index).
+var fuzzLinkTypes = []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeRaw,
+	layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkTypeNull, layers.LinkTypeLoop, 12, 14}
+
+// addFrameSeeds seeds f with every test frame and the index of its link type.
+func addFrameSeeds(f *testing.F) {
+	for _, fr := range frames(f, []byte("seed")) {
+		if i := slices.Index(fuzzLinkTypes, fr.lt); i >= 0 {
+			f.Add(uint8(i), fr.data)
+		}
+	}
+}
+
 // FuzzFlowHash: FlowHash never fails, and when it reads a packet, Decode
 // finds the same flow or rejects the packet.
 func FuzzFlowHash(f *testing.F) {
-	linkTypes := []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeRaw,
-		layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkTypeNull, layers.LinkTypeLoop, 12, 14}
-	for _, fr := range frames(f, []byte("seed")) {
-		for i, lt := range linkTypes {
-			if lt == fr.lt {
-				f.Add(uint8(i), fr.data)
-			}
-		}
-	}
+	addFrameSeeds(f)
 	d := NewDecoder()
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		lt := linkTypes[int(which)%len(linkTypes)]
+		lt := fuzzLinkTypes[int(which)%len(fuzzLinkTypes)]
 		h, ok := FlowHash(lt, data)
 		if !ok {
 			return

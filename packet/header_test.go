@@ -118,17 +118,9 @@ func TestReadHeaderEncapsulations(t *testing.T) {
 
 // FuzzReadHeader: whatever ReadHeader reads, the layers read the same way.
 func FuzzReadHeader(f *testing.F) {
-	linkTypes := []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeRaw,
-		layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkTypeNull, layers.LinkTypeLoop, 12, 14}
-	for _, fr := range frames(f, []byte("seed")) {
-		for i, lt := range linkTypes {
-			if lt == fr.lt {
-				f.Add(uint8(i), fr.data)
-			}
-		}
-	}
+	addFrameSeeds(f)
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		lt := linkTypes[int(which)%len(linkTypes)]
+		lt := fuzzLinkTypes[int(which)%len(fuzzLinkTypes)]
 		sameAsLayers(t, capture.Packet{Index: 1, Timestamp: ts0, LinkType: lt, Data: data, Length: len(data)})
 	})
 }
