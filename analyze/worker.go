@@ -114,6 +114,13 @@ func (w *worker) flush(n uint64, ts time.Time) {
 
 // packet decodes and follows packet n.
 func (w *worker) packet(n uint64, p capture.Packet) {
+	if h, ok := packet.ReadHeader(p.LinkType, p.Data); ok {
+		r := w.header(n, p, &h)
+		if w.cfg.Handshakes != nil {
+			w.cfg.Handshakes.Packet(p, r)
+		}
+		return
+	}
 	w.key = orderKey(n, false)
 	seg, ok, err := w.dec.Decode(p)
 	if !countDecode(&w.c, p, err) {
@@ -136,11 +143,19 @@ func (w *worker) packet(n uint64, p capture.Packet) {
 	}
 }
 
-// header follows packet n, whose header the reader read.
-func (w *worker) header(n uint64, p capture.Packet, h *packet.Header) {
-	seg := w.dec.DecodeHeader(p, h)
+// header follows packet n, a plain TCP segment whose header was read, and
+// returns what tcpstream.Assembler.Segment does. Most packets of a long
+// capture belong to connections no longer followed: those are absorbed by
+// one lookup, without decoding the segment.
+func (w *worker) header(n uint64, p capture.Packet, h *packet.Header) tcpstream.Receiver {
 	w.c.Decodable++
-	w.segment(n, &seg)
+	if !h.Control() {
+		if w.asm.Absorb(p.Timestamp, tcpstream.KeyOf(h.Endpoints()), h.PayloadLen()) {
+			return nil
+		}
+	}
+	seg := w.dec.DecodeHeader(p, h)
+	return w.segment(n, &seg)
 }
 
 // segment follows packet n, a TCP segment, and returns what

@@ -16,14 +16,17 @@ import (
 // complete, not a fragment), and reading them by hand costs a fraction of
 // decoding them with gopacket's layers.
 type Header struct {
-	src, dst         [16]byte // IPv4 in the first 4 bytes
-	v6               bool
-	srcPort, dstPort uint16
-	seq, ack         uint32
-	flags            uint16 // NS << 8 | the flags byte
-	window           uint16
-	dataOffset       uint8
-	start, end       int32 // the payload in the packet's Data
+	// The addresses' 16 bytes as two big-endian words each, IPv4 in
+	// IPv4-mapped form (::ffff:a.b.c.d). Words, not arrays, so that the
+	// compiler keeps them in registers.
+	srcHi, srcLo, dstHi, dstLo uint64
+	v6                         bool
+	srcPort, dstPort           uint16
+	seq, ack                   uint32
+	flags                      uint16 // NS << 8 | the flags byte
+	window                     uint16
+	dataOffset                 uint8
+	start, end                 int32 // the payload in the packet's Data
 }
 
 // ReadHeader reads a plain TCP segment. ok is false for anything else,
@@ -48,8 +51,8 @@ func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
 		if total < 20 || total > len(ip) {
 			return h, false
 		}
-		copy(h.src[:4], ip[12:16])
-		copy(h.dst[:4], ip[16:20])
+		h.srcLo = 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[12:16]))
+		h.dstLo = 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[16:20]))
 		tcp = ip[20:total]
 		off += 20
 	case 6:
@@ -60,8 +63,8 @@ func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
 		if n == 0 || 40+n > len(ip) {
 			return h, false
 		}
-		copy(h.src[:], ip[8:24])
-		copy(h.dst[:], ip[24:40])
+		h.srcHi, h.srcLo = binary.BigEndian.Uint64(ip[8:16]), binary.BigEndian.Uint64(ip[16:24])
+		h.dstHi, h.dstLo = binary.BigEndian.Uint64(ip[24:32]), binary.BigEndian.Uint64(ip[32:40])
 		h.v6 = true
 		tcp = ip[40 : 40+n]
 		off += 40
@@ -91,14 +94,28 @@ func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
 func (h *Header) Hash() uint64 {
 	var a, b uint64
 	if h.v6 {
-		a = hash16(binary.BigEndian.Uint64(h.src[0:8]), binary.BigEndian.Uint64(h.src[8:16]), h.srcPort)
-		b = hash16(binary.BigEndian.Uint64(h.dst[0:8]), binary.BigEndian.Uint64(h.dst[8:16]), h.dstPort)
+		a = hash16(h.srcHi, h.srcLo, h.srcPort)
+		b = hash16(h.dstHi, h.dstLo, h.dstPort)
 	} else {
-		a = hash4(binary.BigEndian.Uint32(h.src[:4]), h.srcPort)
-		b = hash4(binary.BigEndian.Uint32(h.dst[:4]), h.dstPort)
+		a = hash4(uint32(h.srcLo), h.srcPort)
+		b = hash4(uint32(h.dstLo), h.dstPort)
 	}
 	return combine(a, b, byte(layers.IPProtocolTCP))
 }
+
+// Endpoints returns the segment's addresses and ports. An address is its 16
+// bytes (as netip.Addr.As16 gives them, IPv4 in IPv4-mapped form) read as
+// two big-endian words, hi and lo.
+func (h *Header) Endpoints() (srcHi, srcLo uint64, srcPort uint16, dstHi, dstLo uint64, dstPort uint16) {
+	return h.srcHi, h.srcLo, h.srcPort, h.dstHi, h.dstLo, h.dstPort
+}
+
+// Control reports whether the segment has SYN, FIN or RST set: whether it
+// can open or close a connection.
+func (h *Header) Control() bool { return h.flags&0x07 != 0 }
+
+// PayloadLen is the length of the segment's payload.
+func (h *Header) PayloadLen() int { return int(h.end - h.start) }
 
 // DecodeHeader is Decode of p, whose header ReadHeader read: the same
 // segment and counts, without reading p.Data again (the payload is a slice
@@ -122,11 +139,24 @@ func (d *Decoder) DecodeHeader(p capture.Packet, h *Header) Segment {
 	t.Payload = p.Data[h.start:h.end:h.end]
 	seg := Segment{Timestamp: p.Timestamp, TCP: t}
 	if h.v6 {
-		seg.Src = netip.AddrFrom16(h.src).Unmap()
-		seg.Dst = netip.AddrFrom16(h.dst).Unmap()
+		seg.Src = addrFrom16(h.srcHi, h.srcLo).Unmap()
+		seg.Dst = addrFrom16(h.dstHi, h.dstLo).Unmap()
 	} else {
-		seg.Src = netip.AddrFrom4([4]byte(h.src[:4]))
-		seg.Dst = netip.AddrFrom4([4]byte(h.dst[:4]))
+		seg.Src = addrFrom4(uint32(h.srcLo))
+		seg.Dst = addrFrom4(uint32(h.dstLo))
 	}
 	return seg
+}
+
+func addrFrom16(hi, lo uint64) netip.Addr {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], hi)
+	binary.BigEndian.PutUint64(b[8:], lo)
+	return netip.AddrFrom16(b)
+}
+
+func addrFrom4(w uint32) netip.Addr {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], w)
+	return netip.AddrFrom4(b)
 }

@@ -2,9 +2,11 @@ package packet
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
@@ -38,6 +40,21 @@ func sameAsLayers(t *testing.T, p capture.Packet) bool {
 	if h.Hash() != EndpointsHash(layers.IPProtocolTCP, want.Src, want.Dst, uint16(want.TCP.SrcPort), uint16(want.TCP.DstPort)) {
 		t.Fatalf("packet %d: Header.Hash differs from the flow's hash", p.Index)
 	}
+	// What the analyzer's fast path reads without decoding: the addresses
+	// as As16 words, SYN/FIN/RST, the payload length.
+	srcHi, srcLo, srcPort, dstHi, dstLo, dstPort := h.Endpoints()
+	if w := words(want.Src); srcHi != w[0] || srcLo != w[1] || srcPort != uint16(want.TCP.SrcPort) {
+		t.Fatalf("packet %d: Endpoints gives source %x %x :%d, want %v:%d", p.Index, srcHi, srcLo, srcPort, want.Src, want.TCP.SrcPort)
+	}
+	if w := words(want.Dst); dstHi != w[0] || dstLo != w[1] || dstPort != uint16(want.TCP.DstPort) {
+		t.Fatalf("packet %d: Endpoints gives destination %x %x :%d, want %v:%d", p.Index, dstHi, dstLo, dstPort, want.Dst, want.TCP.DstPort)
+	}
+	if c := want.TCP.SYN || want.TCP.FIN || want.TCP.RST; h.Control() != c {
+		t.Fatalf("packet %d: Control %v, want %v", p.Index, h.Control(), c)
+	}
+	if h.PayloadLen() != len(want.TCP.Payload) {
+		t.Fatalf("packet %d: PayloadLen %d, want %d", p.Index, h.PayloadLen(), len(want.TCP.Payload))
+	}
 	fast := NewDecoder()
 	got := describeSegment(fast.DecodeHeader(p, &h))
 	if got != ws {
@@ -47,6 +64,12 @@ func sameAsLayers(t *testing.T, p capture.Packet) bool {
 		t.Fatalf("packet %d: counts %+v, layers %+v", p.Index, fast.Stats(), slow.Stats())
 	}
 	return true
+}
+
+// words is an address's As16 bytes as two big-endian words.
+func words(a netip.Addr) [2]uint64 {
+	b := a.As16()
+	return [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
 // TestReadHeaderSameAsLayers: on every packet of the project's captures
@@ -99,6 +122,25 @@ func TestReadHeaderEncapsulations(t *testing.T) {
 		}
 	}
 	p4 := tcp4(t, []byte("x"))
+	// IPv6 with IPv4-mapped addresses is the IPv4 connection (as the
+	// layers give it: Unmap).
+	ip6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP,
+		SrcIP: netip.AddrFrom16(src4.As16()).AsSlice(), DstIP: netip.AddrFrom16(dst4.As16()).AsSlice()}
+	tcp, pl := tcpLayer([]byte("x"))
+	if err := tcp.SetNetworkLayerForChecksum(ip6); err != nil {
+		t.Fatal(err)
+	}
+	mapped := serialize(t, ip6, tcp, pl)
+	if !sameAsLayers(t, pkt(layers.LinkTypeRaw, mapped)) {
+		t.Error("IPv4-mapped IPv6: not read by the fast path")
+	}
+	h4, _ := ReadHeader(layers.LinkTypeRaw, p4)
+	h6, _ := ReadHeader(layers.LinkTypeRaw, mapped)
+	s4, _, _, d4, _, _ := h4.Endpoints()
+	s6, _, _, d6, _, _ := h6.Endpoints()
+	if s4 != s6 || d4 != d6 {
+		t.Errorf("IPv4-mapped IPv6 endpoints differ from IPv4's: %x %x, %x %x", s6, d6, s4, d4)
+	}
 	for _, tt := range []struct {
 		name string
 		data []byte

@@ -1,6 +1,7 @@
 package tcpstream
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strconv"
 	"time"
@@ -23,14 +24,46 @@ const maxFreeStates = 1024
 // copy wins, and different bytes are noted. Older bytes are not compared.
 const recentBytes = 4 << 10
 
-// connKey is the unordered 4-tuple: a is the lower endpoint.
-type connKey struct{ a, b Endpoint }
+// Key is a connection's 4-tuple as the Assembler's table holds it: the same
+// for both directions, and plain memory (no pointer, no padding) so that a
+// lookup hashes and compares it as one block, which matters because every
+// packet is looked up. An IPv4 address and its IPv4-mapped IPv6 form are the
+// same address here, as packet decoding gives them; zones are not kept.
+type Key struct {
+	aHi, aLo, bHi, bLo uint64 // the lower endpoint's address, then the other's
+	ports              uint64 // the lower endpoint's port << 16 | the other's
+}
 
-func makeKey(src, dst Endpoint) (k connKey, srcIsA bool) {
-	if dst.less(src) {
-		return connKey{dst, src}, false
+// KeyOf is the Key of a segment from src:srcPort to dst:dstPort. An
+// address is its 16 bytes (as netip.Addr.As16 gives them, IPv4 in
+// IPv4-mapped form) read as two big-endian words, hi and lo.
+func KeyOf(srcHi, srcLo uint64, srcPort uint16, dstHi, dstLo uint64, dstPort uint16) Key {
+	k, _ := makeKey16(srcHi, srcLo, srcPort, dstHi, dstLo, dstPort)
+	return k
+}
+
+// makeKey16 is KeyOf; srcIsA tells whether src is the key's lower endpoint.
+func makeKey16(srcHi, srcLo uint64, srcPort uint16, dstHi, dstLo uint64, dstPort uint16) (k Key, srcIsA bool) {
+	if dstHi < srcHi || dstHi == srcHi && (dstLo < srcLo || dstLo == srcLo && dstPort < srcPort) {
+		return Key{dstHi, dstLo, srcHi, srcLo, uint64(dstPort)<<16 | uint64(srcPort)}, false
 	}
-	return connKey{src, dst}, true
+	return Key{srcHi, srcLo, dstHi, dstLo, uint64(srcPort)<<16 | uint64(dstPort)}, true
+}
+
+func makeKey(src, dst Endpoint) (k Key, srcIsA bool) {
+	sHi, sLo := addrWords(src.Addr)
+	dHi, dLo := addrWords(dst.Addr)
+	return makeKey16(sHi, sLo, src.Port, dHi, dLo, dst.Port)
+}
+
+// addrWords is a's As16 bytes as two big-endian words.
+func addrWords(a netip.Addr) (hi, lo uint64) {
+	if a.Is4() { // the common case, without building 16 bytes
+		b := a.As4()
+		return 0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(b[:]))
+	}
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
 // conn flags.
@@ -53,7 +86,7 @@ func finFlag(d Dir) uint8 {
 // closed/ignored (recv == nil) or no longer wanted but not yet closed
 // (recv != nil; FIN and RST are still tracked to report the close reason).
 type conn struct {
-	key        connKey
+	key        Key
 	prev, next *conn // activity list, least recent first
 	last       int64 // packet time of last activity, ns since Assembler.base
 	recv       Receiver
@@ -101,7 +134,7 @@ type oooSeg struct {
 type Assembler struct {
 	handler Handler
 	cfg     Config
-	conns   map[connKey]*conn
+	conns   map[Key]*conn
 	live    connList  // open connections and tombstones not yet closed
 	closed  connList  // closed connections: kept briefly for late packets
 	base    time.Time // packet time origin; times are stored as ns since base
@@ -118,7 +151,7 @@ func NewAssembler(h Handler, cfg Config) *Assembler {
 	return &Assembler{
 		handler: h,
 		cfg:     cfg,
-		conns:   make(map[connKey]*conn),
+		conns:   make(map[Key]*conn),
 	}
 }
 
@@ -178,6 +211,27 @@ func (a *Assembler) Segment(ts time.Time, src, dst netip.Addr, tcp *layers.TCP) 
 	return r
 }
 
+// Absorb is Segment for the commonest packet of a long capture: one
+// without SYN, FIN or RST, of a connection no longer followed (closed,
+// ignored, or whose Receiver wants nothing more). It costs one table lookup
+// by k, the segment's Key, and needs no decoded segment. It returns false,
+// having done nothing, when the connection is unknown or still followed:
+// the caller then passes the segment to Segment. payload is the length of
+// the segment's payload. The caller must not pass a segment with SYN, FIN
+// or RST set: those can open, reopen or close a connection.
+func (a *Assembler) Absorb(ts time.Time, k Key, payload int) bool {
+	c := a.conns[k]
+	if c == nil || c.st != nil {
+		return false
+	}
+	// What Segment does for such a packet (tombstone: no FIN, no RST).
+	a.stats.Packets++
+	a.touch(c, a.rel(ts))
+	a.stats.TombstoneHits++
+	a.stats.BytesIgnored += uint64(payload)
+	return true
+}
+
 // reused decides whether a SYN on a known 4-tuple starts a new connection,
 // and if so removes the old entry.
 func (a *Assembler) reused(c *conn, srcIsA bool, seq uint32, ts time.Time) bool {
@@ -196,7 +250,7 @@ func (a *Assembler) reused(c *conn, srcIsA bool, seq uint32, ts time.Time) bool 
 	return true
 }
 
-func (a *Assembler) open(key connKey, srcIsA bool, s, d Endpoint, ts time.Time, t int64, tcp *layers.TCP) *conn {
+func (a *Assembler) open(key Key, srcIsA bool, s, d Endpoint, ts time.Time, t int64, tcp *layers.TCP) *conn {
 	for len(a.conns) >= a.cfg.MaxConnections {
 		oldest := a.closed.head
 		if oldest == nil {
@@ -717,7 +771,7 @@ func (a *Assembler) FlushAll() {
 	for c := a.closed.head; c != nil; c = a.closed.head {
 		a.remove(c, CloseEndOfInput, a.timeOf(c.last))
 	}
-	a.conns = make(map[connKey]*conn)
+	a.conns = make(map[Key]*conn)
 }
 
 // connList is a list of connections, least recently active first.

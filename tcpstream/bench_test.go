@@ -3,6 +3,7 @@ package tcpstream
 import (
 	"bytes"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -222,9 +223,10 @@ func tombstoneSetup(tb testing.TB, h tombHandler, skipFIN bool) (*Assembler, []c
 	return a, replay
 }
 
-// BenchmarkTombstone is the fast path: one packet of a connection that is
-// no longer followed costs one map lookup keyed by the 4-tuple (and the
-// activity list's move to front). It must not allocate.
+// BenchmarkTombstone is a packet of a connection that is no longer
+// followed, given to Segment: one map lookup keyed by the 4-tuple (and the
+// activity list's move to front). It must not allocate. BenchmarkAbsorb is
+// the analyzer's fast path for the same packets.
 func BenchmarkTombstone(b *testing.B) {
 	for _, tc := range tombstoneCases {
 		b.Run(tc.name, func(b *testing.B) {
@@ -247,7 +249,45 @@ func BenchmarkTombstone(b *testing.B) {
 	}
 }
 
-// TestTombstoneNoAlloc guards BenchmarkTombstone's 0 allocs/op.
+// BenchmarkAbsorb is Absorb on the segments of BenchmarkTombstone that
+// have no SYN, FIN or RST, with their Keys made from the addresses as the
+// analyzer makes them from a packet header.
+func BenchmarkAbsorb(b *testing.B) {
+	for _, tc := range tombstoneCases {
+		b.Run(tc.name, func(b *testing.B) {
+			a, replay, keys := absorbSetup(b, tc.handler)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				s := &replay[i]
+				if !a.Absorb(s.ts, KeyOf(keys[i].srcHi, keys[i].srcLo, uint16(s.tcp.SrcPort), keys[i].dstHi, keys[i].dstLo, uint16(s.tcp.DstPort)), len(s.tcp.Payload)) {
+					b.Fatal("not absorbed")
+				}
+				if i++; i == len(replay) {
+					i = 0
+				}
+			}
+		})
+	}
+}
+
+type segWords struct{ srcHi, srcLo, dstHi, dstLo uint64 }
+
+// absorbSetup is tombstoneSetup keeping the segments without SYN, FIN or
+// RST, and their addresses as words.
+func absorbSetup(tb testing.TB, h tombHandler) (*Assembler, []capSeg, []segWords) {
+	a, replay := tombstoneSetup(tb, h, true)
+	replay = slices.DeleteFunc(replay, func(s capSeg) bool { return s.tcp.SYN })
+	keys := make([]segWords, len(replay))
+	for i, s := range replay {
+		keys[i].srcHi, keys[i].srcLo = words(s.src)
+		keys[i].dstHi, keys[i].dstLo = words(s.dst)
+	}
+	return a, replay, keys
+}
+
+// TestTombstoneNoAlloc guards BenchmarkTombstone's and BenchmarkAbsorb's
+// 0 allocs/op.
 func TestTombstoneNoAlloc(t *testing.T) {
 	for _, tc := range tombstoneCases {
 		a, replay := tombstoneSetup(t, tc.handler, tc.skipFIN)
@@ -263,6 +303,20 @@ func TestTombstoneNoAlloc(t *testing.T) {
 		}
 		if st := a.Stats(); st.Connections != before.Connections {
 			t.Errorf("%s: replay opened %d connections", tc.name, st.Connections-before.Connections)
+		}
+
+		a, replay, keys := absorbSetup(t, tc.handler)
+		i = 0
+		allocs = testing.AllocsPerRun(len(replay), func() {
+			j := i % len(replay)
+			s := &replay[j]
+			if !a.Absorb(s.ts, KeyOf(keys[j].srcHi, keys[j].srcLo, uint16(s.tcp.SrcPort), keys[j].dstHi, keys[j].dstLo, uint16(s.tcp.DstPort)), len(s.tcp.Payload)) {
+				t.Fatalf("%s: segment %d not absorbed", tc.name, j)
+			}
+			i++
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per absorbed packet", tc.name, allocs)
 		}
 	}
 }

@@ -17,14 +17,6 @@ func (e Endpoint) String() string {
 	return netip.AddrPortFrom(e.Addr, e.Port).String()
 }
 
-// less orders endpoints by address, then port.
-func (e Endpoint) less(o Endpoint) bool {
-	if c := e.Addr.Compare(o.Addr); c != 0 {
-		return c < 0
-	}
-	return e.Port < o.Port
-}
-
 // Dir is the direction of a byte stream within a connection.
 type Dir uint8
 
