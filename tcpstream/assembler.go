@@ -87,6 +87,7 @@ func finFlag(d Dir) uint8 {
 // (recv != nil; FIN and RST are still tracked to report the close reason).
 type conn struct {
 	key        Key
+	sameHash   *conn // the next connection whose Key has the same hash (connTable)
 	prev, next *conn // activity list, least recent first
 	last       int64 // packet time of last activity, ns since Assembler.base
 	recv       Receiver
@@ -134,7 +135,7 @@ type oooSeg struct {
 type Assembler struct {
 	handler Handler
 	cfg     Config
-	conns   map[Key]*conn
+	conns   connTable
 	live    connList  // open connections and tombstones not yet closed
 	closed  connList  // closed connections: kept briefly for late packets
 	base    time.Time // packet time origin; times are stored as ns since base
@@ -151,7 +152,7 @@ func NewAssembler(h Handler, cfg Config) *Assembler {
 	return &Assembler{
 		handler: h,
 		cfg:     cfg,
-		conns:   make(map[Key]*conn),
+		conns:   newConnTable(),
 	}
 }
 
@@ -189,7 +190,7 @@ func (a *Assembler) Segment(ts time.Time, src, dst netip.Addr, tcp *layers.TCP) 
 	s := Endpoint{src, uint16(tcp.SrcPort)}
 	d := Endpoint{dst, uint16(tcp.DstPort)}
 	key, srcIsA := makeKey(s, d)
-	c := a.conns[key]
+	c := a.conns.get(&key)
 	if c != nil && tcp.SYN && !tcp.ACK && a.reused(c, srcIsA, tcp.Seq, ts) {
 		c = nil
 	}
@@ -220,7 +221,7 @@ func (a *Assembler) Segment(ts time.Time, src, dst netip.Addr, tcp *layers.TCP) 
 // the segment's payload. The caller must not pass a segment with SYN, FIN
 // or RST set: those can open, reopen or close a connection.
 func (a *Assembler) Absorb(ts time.Time, k Key, payload int) bool {
-	c := a.conns[k]
+	c := a.conns.get(&k)
 	if c == nil || c.st != nil {
 		return false
 	}
@@ -251,7 +252,7 @@ func (a *Assembler) reused(c *conn, srcIsA bool, seq uint32, ts time.Time) bool 
 }
 
 func (a *Assembler) open(key Key, srcIsA bool, s, d Endpoint, ts time.Time, t int64, tcp *layers.TCP) *conn {
-	for len(a.conns) >= a.cfg.MaxConnections {
+	for a.conns.len() >= a.cfg.MaxConnections {
 		oldest := a.closed.head
 		if oldest == nil {
 			oldest = a.live.head
@@ -282,7 +283,7 @@ func (a *Assembler) open(key Key, srcIsA bool, s, d Endpoint, ts time.Time, t in
 		c.isn = tcp.Seq
 		c.flags |= fHasISN
 	}
-	a.conns[key] = c
+	a.conns.put(c)
 	r := a.handler.Open(ConnInfo{ID: id, Client: client, Server: server, SawSYN: tcp.SYN, Start: ts})
 	if r == nil {
 		c.flags |= fClosed
@@ -703,7 +704,7 @@ func (a *Assembler) close(c *conn, reason CloseReason, ts time.Time) {
 func (a *Assembler) remove(c *conn, reason CloseReason, ts time.Time) {
 	a.close(c, reason, ts)
 	a.closed.unlink(c)
-	delete(a.conns, c.key)
+	a.conns.del(c)
 	a.stats.Tombstones--
 }
 
@@ -771,7 +772,7 @@ func (a *Assembler) FlushAll() {
 	for c := a.closed.head; c != nil; c = a.closed.head {
 		a.remove(c, CloseEndOfInput, a.timeOf(c.last))
 	}
-	a.conns = make(map[Key]*conn)
+	a.conns = newConnTable()
 }
 
 // connList is a list of connections, least recently active first.
