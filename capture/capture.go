@@ -380,6 +380,14 @@ func (s *FileSource) openPcap(magic []byte) error {
 	return nil
 }
 
+// u32 is s.order.Uint32 without the interface call: four per packet.
+func (s *FileSource) u32(b []byte) uint32 {
+	if s.order == binary.ByteOrder(binary.BigEndian) {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
 func (s *FileSource) nextPcap() (Packet, error) {
 	// The packet last returned was read in place from the buffer (pcapgo
 	// would copy it), and stays there until now.
@@ -396,7 +404,7 @@ func (s *FileSource) nextPcap() (Packet, error) {
 		}
 		return Packet{}, s.fail(pos, s.ioProblem(err, fmt.Sprintf("truncated packet record header (%d of 16 bytes present)", len(hdr))))
 	}
-	caplen, wirelen := s.order.Uint32(hdr[8:12]), s.order.Uint32(hdr[12:16])
+	caplen, wirelen := s.u32(hdr[8:12]), s.u32(hdr[12:16])
 	if caplen > MaxPacketSize {
 		return Packet{}, s.fail(pos, &problem{fmt.Sprintf("record header claims a %d-byte packet (limit %d): file is damaged", caplen, MaxPacketSize), ErrCorrupt})
 	}
@@ -416,7 +424,7 @@ func (s *FileSource) nextPcap() (Packet, error) {
 	s.n++
 	return Packet{
 		Index:     s.n,
-		Timestamp: time.Unix(int64(s.order.Uint32(rec[0:4])), int64(s.order.Uint32(rec[4:8]))*s.tsFactor).UTC(),
+		Timestamp: time.Unix(int64(s.u32(rec[0:4])), int64(s.u32(rec[4:8]))*s.tsFactor).UTC(),
 		LinkType:  s.linkType,
 		Data:      rec[16:n:n],
 		Length:    int(wirelen),
