@@ -147,7 +147,7 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		if quiet && cfg.Handshakes != nil {
 			cfg.Handshakes.Flush()
 		}
-	}, func(n uint64, p capture.Packet) {
+	}, func(n uint64, p *capture.Packet) {
 		w.packet(n, p)
 		out()
 	})
@@ -163,9 +163,10 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 // packet n, at packet time at, or, when a live link is quiet, at the wall
 // clock (quiet); follow with each packet the filter keeps and its number.
 // The error is the source's, nil at a clean end.
-func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush func(n uint64, at time.Time, quiet bool), follow func(n uint64, p capture.Packet)) error {
+func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush func(n uint64, at time.Time, quiet bool), follow func(n uint64, p *capture.Packet)) error {
 	clock := newFlushClock(cfg)
 	done := ctx.Done()
+	var p capture.Packet // one for the loop: follow's pointer makes it escape
 	for i := 0; ; i++ {
 		if i%64 == 0 { // cheaper than looking at every packet
 			select {
@@ -174,15 +175,16 @@ func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush fun
 			default:
 			}
 		}
-		p, err := src.Next()
-		if errors.Is(err, capture.ErrNoPacket) {
-			flush(cfg.number(c.Packets+1), time.Now(), true)
-			continue
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
+		var err error
+		p, err = src.Next()
 		if err != nil {
+			if errors.Is(err, capture.ErrNoPacket) {
+				flush(cfg.number(c.Packets+1), time.Now(), true)
+				continue
+			}
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
 			return err
 		}
 		c.Packets++
@@ -194,7 +196,7 @@ func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush fun
 			c.Filtered++
 			continue
 		}
-		follow(n, p)
+		follow(n, &p)
 	}
 }
 

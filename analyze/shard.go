@@ -218,7 +218,8 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		if quiet {
 			send() // what was read is reported without waiting for more
 		}
-	}, func(n uint64, p capture.Packet) {
+	}, func(n uint64, pp *capture.Packet) {
+		p := *pp // p.Data is replaced by the worker's copy
 		// The reader reads the header of most packets (it is where the
 		// flow is, and the worker then need not touch the packet unless
 		// its connection wants the payload); FlowHash the flow of most
@@ -322,9 +323,9 @@ func (w *worker) round(b *batch) {
 		it := &b.items[i]
 		switch it.kind {
 		case itemPacket:
-			w.packet(it.n, it.p)
+			w.packet(it.n, &it.p)
 		case itemHeader:
-			w.header(it.n, it.p, &it.hdr)
+			w.header(it.n, &it.p, &it.hdr)
 		case itemSegment:
 			w.segment(it.n, it.seg)
 		case itemDatagram:

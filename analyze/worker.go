@@ -113,17 +113,18 @@ func (w *worker) flush(n uint64, ts time.Time) {
 }
 
 // packet decodes and follows packet n.
-func (w *worker) packet(n uint64, p capture.Packet) {
-	if h, ok := packet.ReadHeader(p.LinkType, p.Data); ok {
+func (w *worker) packet(n uint64, p *capture.Packet) {
+	var h packet.Header
+	if h.Read(p.LinkType, p.Data) {
 		r := w.header(n, p, &h)
 		if w.cfg.Handshakes != nil {
-			w.cfg.Handshakes.Packet(p, r)
+			w.cfg.Handshakes.Packet(*p, r)
 		}
 		return
 	}
 	w.key = orderKey(n, false)
-	seg, ok, err := w.dec.Decode(p)
-	if !countDecode(&w.c, p, err) {
+	seg, ok, err := w.dec.Decode(*p)
+	if !countDecode(&w.c, *p, err) {
 		w.out = append(w.out, emission{key: w.key, err: err})
 		return
 	}
@@ -131,13 +132,13 @@ func (w *worker) packet(n uint64, p capture.Packet) {
 	case ok:
 		r := w.segment(n, &seg)
 		if w.cfg.Handshakes != nil {
-			w.cfg.Handshakes.Packet(p, r)
+			w.cfg.Handshakes.Packet(*p, r)
 		}
 	default:
 		if dg, ok := w.dec.Datagram(); ok {
 			r := w.datagram(n, dg)
 			if w.cfg.Handshakes != nil {
-				w.cfg.Handshakes.Datagram(p, r)
+				w.cfg.Handshakes.Datagram(*p, r)
 			}
 		}
 	}
@@ -147,14 +148,14 @@ func (w *worker) packet(n uint64, p capture.Packet) {
 // returns what tcpstream.Assembler.Segment does. Most packets of a long
 // capture belong to connections no longer followed: those are absorbed by
 // one lookup, without decoding the segment.
-func (w *worker) header(n uint64, p capture.Packet, h *packet.Header) tcpstream.Receiver {
+func (w *worker) header(n uint64, p *capture.Packet, h *packet.Header) tcpstream.Receiver {
 	w.c.Decodable++
 	if !h.Control() {
 		if w.asm.Absorb(p.Timestamp, tcpstream.KeyOf(h.Endpoints()), h.PayloadLen()) {
 			return nil
 		}
 	}
-	seg := w.dec.DecodeHeader(p, h)
+	seg := w.dec.DecodeHeader(*p, h)
 	return w.segment(n, &seg)
 }
 

@@ -33,9 +33,16 @@ type Header struct {
 // which Decode decodes the slow way; when ok, that would give the same
 // segment.
 func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
+	ok = h.Read(lt, data)
+	return h, ok
+}
+
+// Read is ReadHeader into h, for callers on the per-packet path: a Header
+// returned by value is copied more than once on its way.
+func (h *Header) Read(lt layers.LinkType, data []byte) bool {
 	version, off, ok := ipStart(lt, data)
 	if !ok {
-		return h, false
+		return false
 	}
 	ip := data[off:]
 	var tcp []byte
@@ -45,11 +52,11 @@ func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
 		// fragment.
 		if len(ip) < 20 || ip[0] != 0x45 || ip[9] != byte(layers.IPProtocolTCP) ||
 			binary.BigEndian.Uint16(ip[6:8])&0x3fff != 0 {
-			return h, false
+			return false
 		}
 		total := int(binary.BigEndian.Uint16(ip[2:4]))
 		if total < 20 || total > len(ip) {
-			return h, false
+			return false
 		}
 		h.srcLo = 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[12:16]))
 		h.dstLo = 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[16:20]))
@@ -57,11 +64,11 @@ func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
 		off += 20
 	case 6:
 		if len(ip) < 40 || ip[0]>>4 != 6 || ip[6] != byte(layers.IPProtocolTCP) {
-			return h, false
+			return false
 		}
 		n := int(binary.BigEndian.Uint16(ip[4:6]))
 		if n == 0 || 40+n > len(ip) {
-			return h, false
+			return false
 		}
 		h.srcHi, h.srcLo = binary.BigEndian.Uint64(ip[8:16]), binary.BigEndian.Uint64(ip[16:24])
 		h.dstHi, h.dstLo = binary.BigEndian.Uint64(ip[24:32]), binary.BigEndian.Uint64(ip[32:40])
@@ -69,14 +76,14 @@ func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
 		tcp = ip[40 : 40+n]
 		off += 40
 	default:
-		return h, false
+		return false
 	}
 	if len(tcp) < 20 {
-		return h, false
+		return false
 	}
 	hlen := int(tcp[12]>>4) * 4
 	if hlen < 20 || hlen > len(tcp) {
-		return h, false
+		return false
 	}
 	h.srcPort = binary.BigEndian.Uint16(tcp[0:2])
 	h.dstPort = binary.BigEndian.Uint16(tcp[2:4])
@@ -87,7 +94,7 @@ func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
 	h.dataOffset = tcp[12] >> 4
 	h.start = int32(off + hlen)
 	h.end = int32(off + len(tcp))
-	return h, true
+	return true
 }
 
 // Hash is FlowHash of the packet the header was read from.

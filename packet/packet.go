@@ -136,7 +136,8 @@ const (
 // Decode decodes one packet. ok=false with a nil error means the packet
 // carries no TCP segment (yet: it may be a fragment held for reassembly).
 func (d *Decoder) Decode(p capture.Packet) (seg Segment, ok bool, err error) {
-	if h, ok := ReadHeader(p.LinkType, p.Data); ok {
+	var h Header
+	if h.Read(p.LinkType, p.Data) {
 		return d.DecodeHeader(p, &h), true, nil
 	}
 	return d.decodeLayers(p)
