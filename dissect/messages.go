@@ -81,19 +81,28 @@ func (r *reader) field(name string) string {
 
 // sub returns a reader over v, which must be the bytes that end at r.off().
 func (r *reader) sub(prefix string, v cryptobyte.String) reader {
-	nr := reader{msg: r.msg, pre: r.pre, s: v, end: r.off(), anom: r.anom}
+	var nr reader
+	r.subInto(&nr, prefix, v)
+	return nr
+}
+
+// subInto is sub into nr, field by field: readExtensions reuses one reader
+// on the heap for every extension, and copying a whole reader into it
+// costs more than the fields that change.
+func (r *reader) subInto(nr *reader, prefix string, v cryptobyte.String) {
+	nr.msg, nr.s, nr.end, nr.anom = r.msg, v, r.off(), r.anom
 	switch {
 	case prefix == "":
+		nr.pre = r.pre
 	case r.pre[0] == "" && r.pre[1] == "":
-		nr.pre[0] = prefix
+		nr.pre = [2]string{prefix, ""}
 	case r.pre[1] == "":
-		nr.pre[1] = prefix
+		nr.pre = [2]string{r.pre[0], prefix}
 	case r.pre[0] == "":
 		nr.pre = [2]string{r.pre[1], prefix}
 	default:
 		nr.pre = [2]string{r.pre[0] + ": " + r.pre[1], prefix}
 	}
-	return nr
 }
 
 func (r *reader) errAt(field string, off int, format string, args ...any) *MessageError {
@@ -302,7 +311,7 @@ func readExtensions(r *reader, field string, exts *[]Extension, decode func(r *r
 		if decode == nil {
 			continue
 		}
-		dr = er.sub(extensionLabel(typ), data)
+		er.subInto(&dr, extensionLabel(typ), data)
 		if err := decode(&dr, typ); err != nil {
 			if me, ok := err.(*MessageError); ok && er.anom != nil {
 				*er.anom = append(*er.anom, fmt.Sprintf("%s: %s at offset %d", me.Field, me.Detail, me.Offset))
