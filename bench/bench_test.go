@@ -126,6 +126,12 @@ func check(s *tlsconn.Summary, conn capgen.Conn) error {
 	case s.Resumed == nil || *s.Resumed != e.Resumed:
 		return fmt.Errorf("resumed %v, want %v", s.Resumed, e.Resumed)
 	}
+	// The certificates are valid at the packets' times, as in real traffic.
+	for _, f := range s.Findings {
+		if f.ID == "cert-expired" || f.ID == "cert-not-yet-valid" {
+			return fmt.Errorf("finding %s: %s", f.ID, f.Text)
+		}
+	}
 	if e.Version == 0x0303 { // TLS 1.2: the certificate exchange is visible
 		if !e.Resumed && len(s.ServerCertificates) != 3 {
 			return fmt.Errorf("%d server certificates, want 3", len(s.ServerCertificates))

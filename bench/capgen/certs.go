@@ -42,8 +42,15 @@ func getPKI() (*pki, error) {
 }
 
 func newPKI() (*pki, error) {
-	notBefore := time.Now().Add(-time.Hour)
-	notAfter := notBefore.Add(30 * 24 * time.Hour)
+	// Valid both now, when the sessions are made (crypto/tls verifies the
+	// chain), and at the packet times of a capture (DefaultStart on):
+	// real traffic mostly carries certificates valid when it is seen.
+	now := time.Now()
+	notBefore := now.Add(-time.Hour)
+	if DefaultStart.Before(notBefore) {
+		notBefore = DefaultStart.Add(-24 * time.Hour)
+	}
+	notAfter := now.Add(2 * 365 * 24 * time.Hour)
 	serial := int64(1)
 	issue := func(tmpl *x509.Certificate, pub crypto.PublicKey, parent *x509.Certificate, signer crypto.Signer) (*x509.Certificate, error) {
 		serial++

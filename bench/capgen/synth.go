@@ -52,6 +52,10 @@ type Manifest struct {
 
 // Write synthesizes n connections from pool into w as a pcap file
 // (Ethernet, microsecond timestamps, snap length 65535).
+// DefaultStart is the time of the first packet unless Options.Start says
+// otherwise. It is fixed, so that a seed gives the same capture.
+var DefaultStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 func Write(w io.Writer, pool *Pool, n int, opt Options) (*Manifest, error) {
 	if pool == nil || len(pool.Entries) == 0 {
 		return nil, errors.New("capgen: empty pool")
@@ -63,7 +67,7 @@ func Write(w io.Writer, pool *Pool, n int, opt Options) (*Manifest, error) {
 		opt.Gap = 40 * time.Microsecond
 	}
 	if opt.Start.IsZero() {
-		opt.Start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		opt.Start = DefaultStart
 	}
 	if opt.MaxBytes < opt.MinBytes {
 		return nil, fmt.Errorf("capgen: MaxBytes %d < MinBytes %d", opt.MaxBytes, opt.MinBytes)
