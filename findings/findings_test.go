@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"net/netip"
 	"os"
 	"reflect"
 	"strings"
@@ -338,6 +339,56 @@ func TestMatchHostname(t *testing.T) {
 			t.Errorf("MatchHostname(%q, %q) = %v, want %v", tt.pattern, tt.host, got, tt.want)
 		}
 	}
+}
+
+// splitMatchHostname is MatchHostname as it was first written, with
+// strings.Split: the reference for FuzzMatchHostname.
+func splitMatchHostname(pattern, host string) bool {
+	pattern = strings.TrimSuffix(asciiLower(pattern), ".")
+	host = strings.TrimSuffix(asciiLower(host), ".")
+	if pattern == "" || host == "" || strings.Contains(host, "*") {
+		return false
+	}
+	pl, hl := strings.Split(pattern, "."), strings.Split(host, ".")
+	if len(pl) != len(hl) {
+		return false
+	}
+	for i := range pl {
+		if hl[i] == "" || pl[i] == "" {
+			return false
+		}
+		if i == 0 && pl[0] == "*" && len(pl) >= 2 {
+			continue
+		}
+		if pl[i] != hl[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzMatchHostname holds MatchHostname to the split-based reference, and
+// parseIP to netip.ParseAddr, on any pair of strings.
+func FuzzMatchHostname(f *testing.F) {
+	for _, s := range [][2]string{
+		{"*.example.com", "a.example.com"}, {"*.example.com", "example.com"}, {"a..b", "a..b"},
+		{"*.", "a."}, {"*", "*"}, {"example.com.", "EXAMPLE.COM"}, {".a", ".a"}, {"1.2.3.4", "::1"},
+		{"fe80::1%eth0", "1.2.3"}, {"\xff.a", "\xff.a"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, host string) {
+		if got, want := MatchHostname(pattern, host), splitMatchHostname(pattern, host); got != want {
+			t.Errorf("MatchHostname(%q, %q) = %v, the reference says %v", pattern, host, got, want)
+		}
+		for _, s := range []string{pattern, host} {
+			ip, err := parseIP(s)
+			wantIP, wantErr := netip.ParseAddr(s)
+			if (err == nil) != (wantErr == nil) || ip != wantIP {
+				t.Errorf("parseIP(%q) = %v, %v; netip.ParseAddr gives %v, %v", s, ip, err, wantIP, wantErr)
+			}
+		}
+	})
 }
 
 // TestOddInputs: nil and out-of-range values never panic.

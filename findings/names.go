@@ -1,7 +1,9 @@
 package findings
 
 import (
+	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/tlsinspect/tlsinspect/certinfo"
@@ -22,11 +24,14 @@ const (
 // of cert-name-mismatch: its DNS SANs (MatchHostname), its IP SANs when the
 // SNI is an IP address (which RFC 6066 does not allow, but some clients
 // send), or its subject CN when it has no SANs. names are the names that
-// were compared, for messages. Policies use it too, so that a policy's
-// sni_matches and the finding never disagree.
+// were compared, for messages (read-only: they may be the certificate's
+// own list). Policies use it too, so that a policy's sni_matches and the
+// finding never disagree.
 func CheckLeafName(leaf *certinfo.Certificate, sni string) (result NameCheck, names []string) {
 	noSANs := len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0
 	switch {
+	case len(leaf.IPAddresses) == 0 && !noSANs:
+		names = slices.Clip(leaf.DNSNames) // the usual case, without a copy
 	case !noSANs:
 		names = append(append(names, leaf.DNSNames...), leaf.IPAddresses...)
 	case leaf.SubjectCN != "":
@@ -36,7 +41,7 @@ func CheckLeafName(leaf *certinfo.Certificate, sni string) (result NameCheck, na
 	default:
 		return NameNoNames, nil
 	}
-	if ip, err := netip.ParseAddr(sni); err == nil {
+	if ip, err := parseIP(sni); err == nil {
 		cands := leaf.IPAddresses
 		if noSANs {
 			cands = names
@@ -88,22 +93,36 @@ func MatchHostname(pattern, host string) bool {
 	if pattern == "" || host == "" || strings.Contains(host, "*") {
 		return false
 	}
-	pl, hl := strings.Split(pattern, "."), strings.Split(host, ".")
-	if len(pl) != len(hl) {
+	if strings.Count(pattern, ".") != strings.Count(host, ".") {
 		return false
 	}
-	for i := range pl {
-		if hl[i] == "" || pl[i] == "" {
+	// Label by label, without splitting (this runs for every handshake).
+	for first := true; ; first = false {
+		p, pRest, more := strings.Cut(pattern, ".")
+		h, hRest, _ := strings.Cut(host, ".")
+		if p == "" || h == "" {
 			return false
 		}
-		if i == 0 && pl[0] == "*" && len(pl) >= 2 {
-			continue
-		}
-		if pl[i] != hl[i] {
+		if p != h && !(first && p == "*" && more) {
 			return false
 		}
+		if !more {
+			return true
+		}
+		pattern, host = pRest, hRest
 	}
-	return true
+}
+
+// errNotIP is parseIP's answer for what cannot be an IP address.
+var errNotIP = errors.New("not an IP address")
+
+// parseIP is netip.ParseAddr, without its cost (an error made) for the
+// usual SNI, a host name: an address has a colon, or only digits and dots.
+func parseIP(s string) (netip.Addr, error) {
+	if !strings.Contains(s, ":") && strings.Trim(s, "0123456789.") != "" {
+		return netip.Addr{}, errNotIP
+	}
+	return netip.ParseAddr(s)
 }
 
 // asciiLower folds only A-Z: Unicode case folding could let a non-ASCII

@@ -406,13 +406,7 @@ func (c *conn) message(r role, ev dissect.Event) {
 		}
 	case dissect.TypeCertificateRequest:
 		h.certReq = true
-		m, err := dissect.ParseCertificateRequest(ev.Body, h.version)
-		if err != nil {
-			h.warn(where() + ": " + err.Error())
-		}
-		if m != nil {
-			h.s.ClientCertRequest = certRequest(m)
-		}
+		h.s.ClientCertRequest = c.t.certReqs.summary(ev.Body, h.version, func(err error) { h.warn(where() + ": " + err.Error()) })
 	case dissect.TypeServerHelloDone:
 		h.serverDone = true
 	case dissect.TypeClientKeyExchange:

@@ -16,8 +16,9 @@ import (
 // known are null or absent, never guessed.
 //
 // Summaries from one Tracker share what repeats between handshakes (the
-// parsed certificates, the name lists of a repeated offer): treat a Summary
-// as read-only, and copy a slice before changing it.
+// parsed certificates, the name lists of a repeated offer, the
+// ClientCertRequest of a repeated CertificateRequest): treat a Summary as
+// read-only, and copy a slice before changing it.
 type Summary struct {
 	TS        time.Time `json:"ts"`
 	Client    string    `json:"client"`

@@ -66,6 +66,8 @@ type Tracker struct {
 	certs  *certinfo.Cache    // parsed certificates, shared by the summaries
 	prints *fingerprint.Cache // JA3, JA4 and JA3S of repeating hellos
 	names  *nameLists         // name lists of repeating hellos
+	// CertRequest summaries of repeating CertificateRequest messages.
+	certReqs *certRequests
 }
 
 // NewTracker returns a Tracker that passes every Summary to emit.
@@ -76,7 +78,7 @@ func NewTracker(cfg Config, emit func(*Summary)) *Tracker {
 	if cfg.MaxMessage <= 0 {
 		cfg.MaxMessage = dissect.DefaultMaxMessage
 	}
-	return &Tracker{cfg: cfg, emit: emit, certs: certinfo.NewCache(certCacheSize), prints: fingerprint.NewCache(printCacheSize), names: newNameLists()}
+	return &Tracker{cfg: cfg, emit: emit, certs: certinfo.NewCache(certCacheSize), prints: fingerprint.NewCache(printCacheSize), names: newNameLists(), certReqs: newCertRequests()}
 }
 
 // Stats returns the counters so far.
