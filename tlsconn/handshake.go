@@ -534,34 +534,23 @@ func fillClientHello(s *Summary, m *dissect.ClientHello, nl *nameLists) {
 	}
 	s.ClientLegacyVersion = &v.legacyVersion
 	s.ClientCipherSuites = nl.names(kindSuites, m.CipherSuites)
-	for _, cm := range m.CompressionMethods {
-		s.ClientCompression = append(s.ClientCompression, iana.CompressionMethodName(cm))
-	}
+	s.ClientCompression = nl.names8(kindCompression, m.CompressionMethods)
 	s.ClientALPN = append([]string{}, m.ALPN...)
-	s.ClientExtensions = make([]string, 0, len(m.Extensions))
-	for _, e := range m.Extensions {
-		s.ClientExtensions = append(s.ClientExtensions, iana.ExtensionName(e.Type))
-	}
+	s.ClientExtensions = nl.extensionNames(m.Extensions)
 	s.ClientGroups = nl.names(kindGroups, m.SupportedGroups)
 	s.ClientKeyShareGroups = nl.names(kindGroups, m.KeyShareGroups)
 	s.ClientSignatureAlgorithms = nl.names(kindSignatureSchemes, m.SignatureAlgorithms)
 	s.ECH = m.ECH
 	s.ClientSignatureAlgorithmsCert = nl.names(kindSignatureSchemes, m.SignatureAlgorithmsCert)
-	for _, f := range m.ECPointFormats {
-		s.ClientPointFormats = append(s.ClientPointFormats, iana.ECPointFormatName(f))
-	}
-	for _, mode := range m.PSKModes {
-		s.ClientPSKModes = append(s.ClientPSKModes, iana.PSKKeyExchangeModeName(mode))
-	}
+	s.ClientPointFormats = nl.names8(kindPointFormats, m.ECPointFormats)
+	s.ClientPSKModes = nl.names8(kindPSKModes, m.PSKModes)
 	s.ClientPSKIdentities = m.PSKIdentities
 	if m.HasSessionTicket {
 		s.ClientSessionTicketLength = &v.ticketLength
 	}
 	s.ClientSessionIDLength = len(m.SessionID)
 	s.ClientRecordSizeLimit = int(m.RecordSizeLimit)
-	for _, a := range m.CompressCertificate {
-		s.ClientCompressCertificate = append(s.ClientCompressCertificate, iana.CertCompressionAlgorithmName(a))
-	}
+	s.ClientCompressCertificate = nl.names16(kindCertCompression, m.CompressCertificate)
 	if m.PaddingLength >= 0 {
 		s.ClientPaddingLength = &v.padding
 	}

@@ -3,6 +3,7 @@ package tlsconn
 import (
 	"slices"
 
+	"github.com/tlsinspect/tlsinspect/dissect"
 	"github.com/tlsinspect/tlsinspect/iana"
 	"github.com/tlsinspect/tlsinspect/internal/twogen"
 )
@@ -38,6 +39,12 @@ const (
 	kindGroups
 	kindGroupsNoGREASE
 	kindSignatureSchemes
+	kindExtensions
+	kindCertCompression
+	// 8-bit values
+	kindCompression
+	kindPointFormats
+	kindPSKModes
 )
 
 func (k nameKind) name(v uint16) string {
@@ -48,6 +55,16 @@ func (k nameKind) name(v uint16) string {
 		return iana.CipherSuiteName(v)
 	case kindGroups, kindGroupsNoGREASE:
 		return iana.GroupName(v)
+	case kindExtensions:
+		return iana.ExtensionName(v)
+	case kindCertCompression:
+		return iana.CertCompressionAlgorithmName(v)
+	case kindCompression:
+		return iana.CompressionMethodName(uint8(v))
+	case kindPointFormats:
+		return iana.ECPointFormatName(uint8(v))
+	case kindPSKModes:
+		return iana.PSKKeyExchangeModeName(uint8(v))
 	default:
 		return iana.SignatureSchemeName(v)
 	}
@@ -64,30 +81,61 @@ func newNameLists() *nameLists {
 // names returns the names of vs (GREASE values left out for some kinds),
 // never nil.
 func (nl *nameLists) names(kind nameKind, vs []uint16) []string {
+	return listNames(nl, kind, vs)
+}
+
+// names8 is names for a list of 8-bit values, nil for an empty one.
+func (nl *nameLists) names8(kind nameKind, vs []uint8) []string {
+	if len(vs) == 0 {
+		return nil
+	}
+	return listNames(nl, kind, vs)
+}
+
+// names16 is names, nil for an empty list.
+func (nl *nameLists) names16(kind nameKind, vs []uint16) []string {
+	if len(vs) == 0 {
+		return nil
+	}
+	return listNames(nl, kind, vs)
+}
+
+func listNames[T uint8 | uint16](nl *nameLists, kind nameKind, vs []T) []string {
+	name := func(v T) string { return kind.name(uint16(v)) }
 	if nl == nil || len(vs) > maxNameListValues {
-		return names(vs, kind.name, kind.skipsGREASE())
+		return names(vs, name, kind.skipsGREASE())
 	}
 	k := append(nl.key[:0], byte(kind))
 	for _, v := range vs {
-		k = append(k, byte(v>>8), byte(v))
+		k = append(k, byte(uint16(v)>>8), byte(v)) // the kind fixes the width
 	}
 	nl.key = k
 	if l, ok := nl.lists.Get(k); ok {
 		return l
 	}
-	l := slices.Clip(names(vs, kind.name, kind.skipsGREASE()))
+	l := slices.Clip(names(vs, name, kind.skipsGREASE()))
 	nl.lists.Put(string(k), l)
 	return l
 }
 
 // names names vs with name, leaving GREASE values out when skipGREASE.
-func names(vs []uint16, name func(uint16) string, skipGREASE bool) []string {
+func names[T uint8 | uint16](vs []T, name func(T) string, skipGREASE bool) []string {
 	out := make([]string, 0, len(vs))
 	for _, v := range vs {
-		if skipGREASE && iana.IsGREASE(v) {
+		if skipGREASE && iana.IsGREASE(uint16(v)) {
 			continue
 		}
 		out = append(out, name(v))
 	}
 	return out
+}
+
+// extensionNames names the types of exts, never nil.
+func (nl *nameLists) extensionNames(exts []dissect.Extension) []string {
+	var buf [64]uint16
+	types := buf[:0]
+	for _, e := range exts {
+		types = append(types, e.Type)
+	}
+	return nl.names(kindExtensions, types)
 }

@@ -3,6 +3,8 @@ package tlsconn
 import (
 	"slices"
 	"testing"
+
+	"github.com/tlsinspect/tlsinspect/iana"
 )
 
 // A Tracker names the lists of a repeated hello once: the summaries say what
@@ -28,7 +30,10 @@ func TestNameListsCached(t *testing.T) {
 	if cap(a) != len(a) {
 		t.Errorf("a shared list has room to grow (len %d, cap %d)", len(a), cap(a))
 	}
-	if n := nl.lists.Len(); n == 0 || n > 6 {
+	// At most one list per kind: versions, suites, compression, extensions,
+	// groups, key share groups, signature algorithms (twice), point
+	// formats, PSK modes, certificate compression.
+	if n := nl.lists.Len(); n == 0 || n > 11 {
 		t.Errorf("%d lists held for one repeated hello", n)
 	}
 }
@@ -63,5 +68,25 @@ func TestNameListsKeys(t *testing.T) {
 	var none *nameLists
 	if got := none.names(kindGroupsNoGREASE, groups); len(got) != 1 {
 		t.Errorf("nil cache: %q", got)
+	}
+	// 8-bit lists: nil when empty, named by their own registry, and not
+	// confused with a 16-bit list of the same bytes.
+	if got := nl.names8(kindCompression, nil); got != nil {
+		t.Errorf("empty compression list: %#v", got)
+	}
+	if got := nl.names8(kindCompression, []uint8{0}); !slices.Equal(got, []string{"null"}) {
+		t.Errorf("compression [0]: %q", got)
+	}
+	if got := nl.names8(kindPointFormats, []uint8{0}); !slices.Equal(got, []string{"uncompressed"}) {
+		t.Errorf("point formats [0]: %q", got)
+	}
+	if got := nl.names16(kindCertCompression, nil); got != nil {
+		t.Errorf("empty certificate compression list: %#v", got)
+	}
+	if got, want := nl.names(kindExtensions, []uint16{0, 0x0a0a}), []string{iana.ExtensionName(0), iana.ExtensionName(0x0a0a)}; !slices.Equal(got, want) {
+		t.Errorf("extensions: %q, want %q (GREASE kept)", got, want)
+	}
+	if got := none.names8(kindPSKModes, []uint8{1}); !slices.Equal(got, []string{iana.PSKKeyExchangeModeName(1)}) {
+		t.Errorf("nil cache, PSK modes: %q", got)
 	}
 }
