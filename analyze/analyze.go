@@ -166,20 +166,31 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush func(n uint64, at time.Time, quiet bool), follow func(n uint64, p *capture.Packet)) error {
 	clock := newFlushClock(cfg)
 	done := ctx.Done()
-	var p capture.Packet // one for the loop: follow's pointer makes it escape
-	for i := 0; ; i++ {
-		if i%64 == 0 { // cheaper than looking at every packet
+	// A file source gives packets in batches (capture.FileSource.NextBatch):
+	// one call for many packets, most of which need little else.
+	bs, batched := src.(batchSource)
+	batch := make([]capture.Packet, readBatch)
+	var since int // packets since ctx was last looked at
+	for {
+		if since >= 64 || since == 0 { // cheaper than looking at every packet
 			select {
 			case <-done:
 				return nil
 			default:
 			}
+			since = 0
 		}
+		var n int
 		var err error
-		p, err = src.Next()
+		if batched {
+			n, err = bs.NextBatch(batch)
+		} else if batch[0], err = src.Next(); err == nil {
+			n = 1
+		}
 		if err != nil {
 			if errors.Is(err, capture.ErrNoPacket) {
 				flush(cfg.number(c.Packets+1), time.Now(), true)
+				since++
 				continue
 			}
 			if errors.Is(err, io.EOF) {
@@ -187,18 +198,31 @@ func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush fun
 			}
 			return err
 		}
-		c.Packets++
-		n := cfg.number(c.Packets)
-		if clock.due(p.Timestamp) {
-			flush(n, p.Timestamp, false)
+		since += n
+		for i := range batch[:n] {
+			p := &batch[i]
+			c.Packets++
+			n := cfg.number(c.Packets)
+			if clock.due(p.Timestamp) {
+				flush(n, p.Timestamp, false)
+			}
+			if cfg.Match != nil && !cfg.Match(*p) {
+				c.Filtered++
+				continue
+			}
+			follow(n, p)
 		}
-		if cfg.Match != nil && !cfg.Match(p) {
-			c.Filtered++
-			continue
-		}
-		follow(n, &p)
 	}
 }
+
+// batchSource is a Source that can give several packets at once.
+type batchSource interface {
+	NextBatch(ps []capture.Packet) (int, error)
+}
+
+// readBatch is the most packets read at once: enough to spread the cost of
+// a call, few enough that cancellation is seen soon.
+const readBatch = 64
 
 // String is the one-line summary printed at the end of a run.
 func (c *Counts) String() string {

@@ -30,16 +30,24 @@ var benchRecs = sync.OnceValues(func() (bulk, small []rec) {
 	return bulk, small
 })
 
-func benchRead(b *testing.B, file []byte) {
+// benchRead reads file with Next, or with NextBatch batch packets at a
+// time when batch > 0.
+func benchRead(b *testing.B, file []byte, batch int) {
 	b.SetBytes(int64(len(file)))
 	b.ReportAllocs()
+	buf := make([]Packet, max(batch, 1))
 	for b.Loop() {
 		s, err := NewFileSource("bench", bytes.NewReader(file))
 		if err != nil {
 			b.Fatal(err)
 		}
 		for {
-			if _, err := s.Next(); err != nil {
+			if batch > 0 {
+				_, err = s.NextBatch(buf)
+			} else {
+				_, err = s.Next()
+			}
+			if err != nil {
 				if err != io.EOF {
 					b.Fatal(err)
 				}
@@ -61,6 +69,8 @@ func BenchmarkFileSource(b *testing.B) {
 		{"pcapng/bulk", func() []byte { f, _ := writeNg([]order{binary.LittleEndian}, bulk); return f }},
 		{"pcapng/small", func() []byte { f, _ := writeNg([]order{binary.LittleEndian}, small); return f }},
 	} {
-		b.Run(tc.name, func(b *testing.B) { benchRead(b, tc.file()) })
+		file := tc.file()
+		b.Run(tc.name, func(b *testing.B) { benchRead(b, file, 0) })
+		b.Run(tc.name+"/batch64", func(b *testing.B) { benchRead(b, file, 64) })
 	}
 }

@@ -421,7 +421,14 @@ func (s *FileSource) nextPcap() (Packet, error) {
 	} else {
 		s.discard = n
 	}
+	return s.record(rec, caplen, wirelen), nil
+}
+
+// record is the packet of rec, a whole pcap record whose header says
+// caplen and wirelen.
+func (s *FileSource) record(rec []byte, caplen, wirelen uint32) Packet {
 	s.n++
+	n := 16 + int(caplen)
 	return Packet{
 		Index:     s.n,
 		Timestamp: time.Unix(int64(s.u32(rec[0:4])), int64(s.u32(rec[4:8]))*s.tsFactor).UTC(),
@@ -429,7 +436,70 @@ func (s *FileSource) nextPcap() (Packet, error) {
 		Data:      rec[16:n:n],
 		Length:    int(wirelen),
 		Truncated: caplen < wirelen,
-	}, nil
+	}
+}
+
+// NextBatch is Next for up to len(ps) packets at once: it fills ps[:n]
+// and returns n, and the error Next would return after them, when it
+// would return one before a packet (n is then 0). The Data of all n stay
+// valid until the next call to Next or NextBatch (KeepData: as for Next).
+// A pcap file's packets are taken from what is already buffered without
+// a call per packet, which is most of the cost of reading a packet that
+// needs no further work; a pcapng file gives one packet per call.
+func (s *FileSource) NextBatch(ps []Packet) (n int, err error) {
+	if len(ps) == 0 {
+		return 0, nil
+	}
+	p, err := s.Next()
+	if err != nil {
+		return 0, err
+	}
+	ps[0] = p
+	if s.format != formatPcap {
+		return 1, nil
+	}
+	n = 1
+	if k := s.keep; k != nil {
+		for n < len(ps) {
+			rec, caplen, wirelen, ok := s.buffered(k.buf[k.off:k.end])
+			if !ok {
+				break
+			}
+			k.off += len(rec)
+			ps[n] = s.record(rec, caplen, wirelen)
+			n++
+		}
+		return n, nil
+	}
+	// The records after the first, while whole in the buffer: Peek within
+	// what is buffered neither reads nor moves the buffer, so every
+	// packet's Data stays where it is until the next call discards them.
+	for n < len(ps) && s.br.Buffered() >= s.discard+16 {
+		buf, _ := s.br.Peek(s.br.Buffered())
+		rec, caplen, wirelen, ok := s.buffered(buf[s.discard:])
+		if !ok {
+			break
+		}
+		s.discard += len(rec)
+		ps[n] = s.record(rec, caplen, wirelen)
+		n++
+	}
+	return n, nil
+}
+
+// buffered returns the pcap record at the start of b if b holds all of it
+// and its header is sound; anything else (a short buffer, a damaged
+// header) is left to Next, which reads more or says what is wrong.
+func (s *FileSource) buffered(b []byte) (rec []byte, caplen, wirelen uint32, ok bool) {
+	if len(b) < 16 {
+		return nil, 0, 0, false
+	}
+	caplen, wirelen = s.u32(b[8:12]), s.u32(b[12:16])
+	if caplen > MaxPacketSize || caplen > wirelen || len(b)-16 < int(caplen) {
+		return nil, 0, 0, false
+	}
+	n := 16 + int(caplen)
+	return b[:n:n], caplen, wirelen, true
 }
 
 // ---- pcapng ----

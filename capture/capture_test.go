@@ -671,26 +671,41 @@ func FuzzFileSource(f *testing.F) {
 	le.PutUint32(bad[len(bad)-20:], 11) // secrets length over the block's
 	f.Add(append(bad, mkEPB(le, 0, rs[0])...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got := fuzzRead(t, bytes.NewReader(b), false)
+		got := fuzzRead(t, bytes.NewReader(b), false, 0)
 		// The blocks are followed in the byte stream, whatever pieces
 		// it comes in: one byte at a time reads the same.
-		if slow := fuzzRead(t, iotest.OneByteReader(bytes.NewReader(b)), false); slow != got {
+		if slow := fuzzRead(t, iotest.OneByteReader(bytes.NewReader(b)), false, 0); slow != got {
 			t.Fatalf("read whole:\n%s\nread byte by byte:\n%s", got, slow)
 		}
-		// Keeping the packets' bytes (small buffers, so that packets
-		// move between them) reads the same, and the bytes stay.
+		// So does NextBatch, whole or in pieces.
+		for _, r := range []io.Reader{bytes.NewReader(b), iotest.HalfReader(bytes.NewReader(b))} {
+			if batched := fuzzRead(t, r, false, 5); batched != got {
+				t.Fatalf("read:\n%s\nread with NextBatch:\n%s", got, batched)
+			}
+		}
+		// Keeping the packets' bytes reads the same, and the bytes stay:
+		// in large buffers with NextBatch (a batch from one buffer), and
+		// in small ones, so that packets move between them.
+		if kept := fuzzRead(t, bytes.NewReader(b), true, 4); kept != got {
+			t.Fatalf("read:\n%s\nread with KeepData and NextBatch:\n%s", got, kept)
+		}
 		defer func(n int) { keepBufSize = n }(keepBufSize)
 		keepBufSize = 100
-		if kept := fuzzRead(t, bytes.NewReader(b), true); kept != got {
+		if kept := fuzzRead(t, bytes.NewReader(b), true, 0); kept != got {
 			t.Fatalf("read:\n%s\nread with KeepData:\n%s", got, kept)
+		}
+		if kept := fuzzRead(t, bytes.NewReader(b), true, 3); kept != got {
+			t.Fatalf("read:\n%s\nread with KeepData and NextBatch:\n%s", got, kept)
 		}
 	})
 }
 
 // fuzzRead reads a capture, checks what FileSource promises, and
 // describes what it read. With keep, the packets are described only once
-// the whole file is read (KeepData keeps their bytes).
-func fuzzRead(t *testing.T, r io.Reader, keep bool) string {
+// the whole file is read (KeepData keeps their bytes). With batch > 0 it
+// reads with NextBatch, batch packets at most at a time, and describes a
+// batch's packets after the call (their bytes must all still be there).
+func fuzzRead(t *testing.T, r io.Reader, keep bool, batch int) string {
 	s, err := NewFileSource("fuzz", r)
 	if err != nil {
 		var re *ReadError
@@ -724,8 +739,18 @@ func fuzzRead(t *testing.T, r io.Reader, keep bool) string {
 		}
 		fmt.Fprintf(&out, "secrets %#x %x after packet %d\n", typ, data, packets)
 	}
-	for i := 1; ; i++ {
-		p, err := s.Next()
+	buf := make([]Packet, max(batch, 1))
+	for i := 1; ; {
+		var n int
+		var err error
+		if batch > 0 {
+			n, err = s.NextBatch(buf)
+			if (n == 0) == (err == nil) || n > batch {
+				t.Fatalf("NextBatch returned %d packets and %v", n, err)
+			}
+		} else if buf[0], err = s.Next(); err == nil {
+			n = 1
+		}
 		if err != nil {
 			var re *ReadError
 			if err != io.EOF && (!errors.As(err, &re) || re.Packet != i) {
@@ -738,11 +763,14 @@ func fuzzRead(t *testing.T, r io.Reader, keep bool) string {
 			}
 			return out.String()
 		}
-		if p.Index != i || len(p.Data) > MaxPacketSize {
-			t.Fatalf("packet %d: index %d, %d bytes", i, p.Index, len(p.Data))
+		for _, p := range buf[:n] {
+			if p.Index != i || len(p.Data) > MaxPacketSize {
+				t.Fatalf("packet %d: index %d, %d bytes", i, p.Index, len(p.Data))
+			}
+			packets++
+			describe(p)
+			i++
 		}
-		packets++
-		describe(p)
 	}
 }
 
@@ -783,7 +811,7 @@ func TestKeepData(t *testing.T) {
 	}{{"pcap", file}, {"pcap.gz", gz(t, file)}} {
 		for cut := 25; cut <= len(f.data); cut++ {
 			b := f.data[:cut]
-			if got, want := fuzzRead(t, bytes.NewReader(b), true), fuzzRead(t, bytes.NewReader(b), false); got != want {
+			if got, want := fuzzRead(t, bytes.NewReader(b), true, 0), fuzzRead(t, bytes.NewReader(b), false, 0); got != want {
 				t.Fatalf("%s cut at %d: with KeepData\n%s\nwithout\n%s", f.name, cut, got, want)
 			}
 		}
