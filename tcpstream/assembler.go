@@ -87,7 +87,6 @@ func finFlag(d Dir) uint8 {
 // (recv != nil; FIN and RST are still tracked to report the close reason).
 type conn struct {
 	key        Key
-	sameHash   *conn // the next connection whose Key has the same hash (connTable)
 	prev, next *conn // activity list, least recent first
 	last       int64 // packet time of last activity, ns since Assembler.base
 	recv       Receiver

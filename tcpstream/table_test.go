@@ -2,6 +2,7 @@ package tcpstream
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -52,9 +53,59 @@ func TestConnTable(t *testing.T) {
 				}
 				tab.del(c)
 			}
-			if tab.len() != 0 || len(tab.m) != 0 {
-				t.Fatalf("after deleting all: len %d, %d hashes", tab.len(), len(tab.m))
+			if tab.len() != 0 || slices.ContainsFunc(tab.slots, func(s slot) bool { return s.c != nil }) {
+				t.Fatalf("after deleting all: len %d, slots %v", tab.len(), tab.slots)
 			}
 		})
 	}
+}
+
+// TestConnTableProbing drives the probing and deletion by hand-picked
+// hashes (a table of 16 slots, homes bunched at its end, so that runs wrap
+// around) and checks after each step that every connection is still found
+// from its home slot without crossing an empty one.
+func TestConnTableProbing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for iter := range 2000 {
+		tab := connTable{slots: make([]slot, 16)}
+		var in []slot
+		for range 200 {
+			if len(in) < 8 && (len(in) == 0 || rng.IntN(2) == 0) {
+				s := slot{h: uint64(12 + rng.IntN(8)), c: &conn{}} // homes 12..15, 0..3
+				tab.insert(s)
+				tab.n++
+				in = append(in, s)
+			} else {
+				k := rng.IntN(len(in))
+				tab.delHashed(in[k].h, in[k].c)
+				in = append(in[:k], in[k+1:]...)
+			}
+			if tab.len() != len(in) {
+				t.Fatalf("iter %d: len %d, want %d", iter, tab.len(), len(in))
+			}
+			mask := uint64(len(tab.slots) - 1)
+			for _, s := range in {
+				i := s.h & mask
+				for tab.slots[i].c != s.c {
+					if tab.slots[i].c == nil {
+						t.Fatalf("iter %d: connection with home %d not found (slots %v)", iter, s.h&mask, tab.slots)
+					}
+					i = (i + 1) & mask
+				}
+			}
+			if n := len(tab.slots) - countEmpty(tab.slots); n != len(in) {
+				t.Fatalf("iter %d: %d slots used for %d connections", iter, n, len(in))
+			}
+		}
+	}
+}
+
+func countEmpty(slots []slot) int {
+	n := 0
+	for _, s := range slots {
+		if s.c == nil {
+			n++
+		}
+	}
+	return n
 }
