@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -37,19 +36,8 @@ const (
 var version = "dev"
 
 func main() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		// The live heap is small and bounded (the flow table and caches);
-		// nearly all garbage is a handshake's messages. At the default
-		// (100) the collector runs every few MiB of it: 200 is 5% faster
-		// on handshake-heavy captures for about 10 MiB more resident
-		// memory. A GOGC in the environment is left to the runtime.
-		debug.SetGCPercent(gcPercent)
-	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
-
-// gcPercent is the collector's target unless GOGC is set.
-const gcPercent = 200
 
 type options struct {
 	read         []string
