@@ -205,3 +205,25 @@ func toCapSeg(s seg, c, sv Endpoint) capSeg {
 	src, dst, tcp := s.tcp(c, sv)
 	return capSeg{ts: t0.Add(s.at), src: src.Addr, dst: dst.Addr, tcp: *tcp}
 }
+
+// TestRelIsSub: packet times relative to the first are what time.Time.Sub
+// gives, saturation included, near and far.
+func TestRelIsSub(t *testing.T) {
+	bases := []time.Time{t0, time.Unix(0, 999_999_999).UTC(), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC)}
+	offsets := []time.Duration{0, 1, -1, time.Second - 1, -time.Second + 1, time.Hour, -time.Hour, 100 * 365 * 24 * time.Hour, -100 * 365 * 24 * time.Hour, time.Duration(1<<63 - 1), time.Duration(-1 << 63)}
+	for _, base := range bases {
+		for _, far := range []time.Time{{}, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(2300, 1, 1, 0, 0, 0, 5, time.UTC)} {
+			a := NewAssembler(&handler{}, Config{})
+			a.rel(base)
+			if got, want := a.rel(far), int64(far.Sub(base)); got != want {
+				t.Errorf("base %v, ts %v: rel %d, Sub %d", base, far, got, want)
+			}
+			for _, off := range offsets {
+				ts := base.Add(off)
+				if got, want := a.rel(ts), int64(ts.Sub(base)); got != want {
+					t.Errorf("base %v, ts %v: rel %d, Sub %d", base, ts, got, want)
+				}
+			}
+		}
+	}
+}

@@ -138,6 +138,7 @@ type Assembler struct {
 	live    connList  // open connections and tombstones not yet closed
 	closed  connList  // closed connections: kept briefly for late packets
 	base    time.Time // packet time origin; times are stored as ns since base
+	baseSec int64     // base.Unix()
 	baseSet bool
 	nextID  uint64
 	frame   uint64 // NumberPacket
@@ -167,7 +168,13 @@ func (a *Assembler) Stats() Stats { return a.stats }
 
 func (a *Assembler) rel(ts time.Time) int64 {
 	if !a.baseSet {
-		a.base, a.baseSet = ts, true
+		a.base, a.baseSec, a.baseSet = ts, ts.Unix(), true
+	}
+	// ts.Sub(a.base), without its overflow check (it adds the difference
+	// back and compares) unless the times are centuries apart, where Sub
+	// saturates.
+	if d := ts.Unix() - a.baseSec; -1<<33 < d && d < 1<<33 {
+		return d*int64(time.Second) + int64(ts.Nanosecond()-a.base.Nanosecond())
 	}
 	return int64(ts.Sub(a.base))
 }
