@@ -2,6 +2,7 @@ package udpflow
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -104,5 +105,63 @@ func TestIdleAndEviction(t *testing.T) {
 	tb.Datagram(t0.Add(3*time.Second), b, a, []byte("z")) // third flow: evicts the oldest
 	if tb.Len() != 2 || tb.Stats().Evicted != 1 {
 		t.Fatalf("len %d, stats %+v", tb.Len(), tb.Stats())
+	}
+}
+
+// wantRecv wants datagrams until it has taken limit of them.
+type wantRecv struct {
+	recv
+	taken *int
+	limit int
+}
+
+func (w wantRecv) Datagram(fromClient bool, p []byte, ts time.Time) {
+	*w.taken++
+	w.recv.Datagram(fromClient, p, ts)
+}
+
+func (w wantRecv) Wants() bool { return *w.taken < w.limit }
+
+type wantHandler struct {
+	r     *recorder
+	taken int
+	limit int
+}
+
+func (h *wantHandler) OpenFlow(info Info) Receiver {
+	h.r.opened = append(h.r.opened, info)
+	return wantRecv{recv{h.r}, &h.taken, h.limit}
+}
+
+// TestWants: Datagram returns the flow's Receiver for the datagrams it
+// wanted as they arrived (what -w writes) and nil once it wants no more,
+// but delivers every datagram of the flow either way; a Receiver that is
+// not a Wanter is always returned.
+func TestWants(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	h := &wantHandler{r: &recorder{}, limit: 3}
+	tb := New(h, Config{})
+	var returned []bool
+	for i, p := range [][]byte{dtlsHello(), {22}, {22}, {23}, {23}} {
+		src, dst := a, b
+		if i%2 == 1 {
+			src, dst = b, a
+		}
+		returned = append(returned, tb.Datagram(t0, src, dst, p) != nil)
+	}
+	// The hello opens the flow (returned, as every new flow is); the next
+	// two arrive while it wants them (2 then 3 taken, checked before); the
+	// last two after.
+	if want := []bool{true, true, true, false, false}; !slices.Equal(returned, want) {
+		t.Errorf("returned %v, want %v", returned, want)
+	}
+	if h.taken != 5 {
+		t.Errorf("the receiver took %d datagrams of 5", h.taken)
+	}
+	plain := New(&recorder{}, Config{})
+	for i, p := range [][]byte{dtlsHello(), {23}, {23}} {
+		if plain.Datagram(t0, a, b, p) == nil {
+			t.Errorf("datagram %d: a Receiver that is not a Wanter was not returned", i)
+		}
 	}
 }
