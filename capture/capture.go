@@ -458,31 +458,29 @@ func (s *FileSource) NextBatch(ps []Packet) (n int, err error) {
 	if s.format != formatPcap {
 		return 1, nil
 	}
-	n = 1
-	if k := s.keep; k != nil {
-		for n < len(ps) {
-			rec, caplen, wirelen, ok := s.buffered(k.buf[k.off:k.end])
-			if !ok {
-				break
-			}
-			k.off += len(rec)
-			ps[n] = s.record(rec, caplen, wirelen)
-			n++
+	// The records after the first, while whole in what is already read:
+	// the KeepData buffer, or the read buffer, where Peek within what is
+	// buffered neither reads nor moves it, so that every packet's Data
+	// stays where it is until the next call discards them.
+	k := s.keep
+	for n = 1; n < len(ps); n++ {
+		var avail []byte
+		if k != nil {
+			avail = k.buf[k.off:k.end]
+		} else {
+			buf, _ := s.br.Peek(s.br.Buffered())
+			avail = buf[s.discard:]
 		}
-		return n, nil
-	}
-	// The records after the first, while whole in the buffer: Peek within
-	// what is buffered neither reads nor moves the buffer, so every
-	// packet's Data stays where it is until the next call discards them.
-	for n < len(ps) && s.br.Buffered() >= s.discard+16 {
-		buf, _ := s.br.Peek(s.br.Buffered())
-		rec, caplen, wirelen, ok := s.buffered(buf[s.discard:])
+		rec, caplen, wirelen, ok := s.buffered(avail)
 		if !ok {
 			break
 		}
-		s.discard += len(rec)
+		if k != nil {
+			k.off += len(rec)
+		} else {
+			s.discard += len(rec)
+		}
 		ps[n] = s.record(rec, caplen, wirelen)
-		n++
 	}
 	return n, nil
 }

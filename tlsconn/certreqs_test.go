@@ -14,18 +14,8 @@ func TestCertRequestsCached(t *testing.T) {
 	c.Certificates = []tls.Certificate{pki().client}
 	s.ClientAuth, s.ClientCAs = tls.RequireAndVerifyClientCert, pki().pool
 	r := mustHandshake(t, c, s)
-	run := func(cr *certRequests) []*Summary {
-		h := newHarness(t, Config{})
-		h.tr.certReqs = cr
-		return h.replayConns(r.chunks, 3)
-	}
 	cr := newCertRequests()
-	cached, plain := run(cr), run(nil)
-	for i := range cached {
-		if got, want := mustJSON(cached[i]), mustJSON(plain[i]); got != want {
-			t.Errorf("summary %d with the cache:\n%s\nwithout:\n%s", i, got, want)
-		}
-	}
+	cached := replayCached(t, r.chunks, func(tr *Tracker) { tr.certReqs = cr }, func(tr *Tracker) { tr.certReqs = nil })
 	a, b := cached[0].ClientCertRequest, cached[2].ClientCertRequest
 	if a == nil || len(a.CertificateAuthorities) != 1 || !strings.Contains(a.CertificateAuthorities[0], "CN=") {
 		t.Fatalf("CertRequest %+v: want the test CA's name", a)

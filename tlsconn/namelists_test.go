@@ -11,18 +11,8 @@ import (
 // they say without the cache, and share the lists, which are clipped.
 func TestNameListsCached(t *testing.T) {
 	r := mustHandshake(t, clientConfig(), serverConfig())
-	run := func(nl *nameLists) []*Summary {
-		h := newHarness(t, Config{})
-		h.tr.names = nl
-		return h.replayConns(r.chunks, 3)
-	}
 	nl := newNameLists()
-	cached, plain := run(nl), run(nil)
-	for i := range cached {
-		if got, want := mustJSON(cached[i]), mustJSON(plain[i]); got != want {
-			t.Errorf("summary %d with the cache:\n%s\nwithout:\n%s", i, got, want)
-		}
-	}
+	cached := replayCached(t, r.chunks, func(tr *Tracker) { tr.names = nl }, func(tr *Tracker) { tr.names = nil })
 	a, b := cached[0].ClientCipherSuites, cached[2].ClientCipherSuites
 	if len(a) == 0 || &a[0] != &b[0] {
 		t.Error("the cipher suite names of a repeated hello are not shared")
@@ -36,6 +26,26 @@ func TestNameListsCached(t *testing.T) {
 	if n := nl.lists.Len(); n == 0 || n > 11 {
 		t.Errorf("%d lists held for one repeated hello", n)
 	}
+}
+
+// replayCached replays a connection's chunks on three connections twice,
+// on a Tracker set up by on (a cache in use) and on one set up by off (the
+// cache off), checks that the summaries are the same, and returns those
+// made with the cache.
+func replayCached(t *testing.T, chunks []chunk, on, off func(*Tracker)) []*Summary {
+	t.Helper()
+	run := func(set func(*Tracker)) []*Summary {
+		h := newHarness(t, Config{})
+		set(h.tr)
+		return h.replayConns(chunks, 3)
+	}
+	cached, plain := run(on), run(off)
+	for i := range cached {
+		if got, want := mustJSON(cached[i]), mustJSON(plain[i]); got != want {
+			t.Errorf("summary %d with the cache:\n%s\nwithout:\n%s", i, got, want)
+		}
+	}
+	return cached
 }
 
 // The lists are told apart by kind and by GREASE handling, the cache stays
