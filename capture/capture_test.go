@@ -701,8 +701,8 @@ func FuzzFileSource(f *testing.F) {
 }
 
 // fuzzRead reads a capture, checks what FileSource promises, and
-// describes what it read. With keep, the packets are described only once
-// the whole file is read (KeepData keeps their bytes). With batch > 0 it
+// describes what it read. With keep, it reads with KeepData and checks at
+// the end that no packet's bytes changed after it was read. With batch > 0 it
 // reads with NextBatch, batch packets at most at a time, and describes a
 // batch's packets after the call (their bytes must all still be there).
 func fuzzRead(t *testing.T, r io.Reader, keep bool, batch int) string {
@@ -715,21 +715,15 @@ func fuzzRead(t *testing.T, r io.Reader, keep bool, batch int) string {
 		return err.Error()
 	}
 	var out strings.Builder
-	var kept []func() // with keep: packets described at the end
+	// With keep, every packet's bytes are compared at the end with a copy
+	// taken when it was read: they must not have changed.
+	keeping := keep && s.KeepData(func(n int) []byte { return make([]byte, n) })
+	type keptPacket struct{ data, copy []byte }
+	var kept []keptPacket
 	describe := func(p Packet) {
 		fmt.Fprintf(&out, "packet %d %v %v %d %x\n", p.Index, p.Timestamp, p.LinkType, p.Length, p.Data)
-	}
-	if keep && s.KeepData(func(n int) []byte { return make([]byte, n) }) {
-		describe = func(p Packet) {
-			at := out.Len()
-			kept = append(kept, func() {
-				var b strings.Builder
-				fmt.Fprintf(&b, "packet %d %v %v %d %x\n", p.Index, p.Timestamp, p.LinkType, p.Length, p.Data)
-				rest := out.String()[at:]
-				head := out.String()[:at]
-				out.Reset()
-				out.WriteString(head + b.String() + rest)
-			})
+		if keeping {
+			kept = append(kept, keptPacket{p.Data, bytes.Clone(p.Data)})
 		}
 	}
 	packets := 0
@@ -757,9 +751,10 @@ func fuzzRead(t *testing.T, r io.Reader, keep bool, batch int) string {
 				t.Fatalf("error %v at packet %d", err, i)
 			}
 			fmt.Fprintf(&out, "%v\n", err)
-			// Last first, so that the earlier insertion points hold.
-			for j := len(kept) - 1; j >= 0; j-- {
-				kept[j]()
+			for j, k := range kept {
+				if !bytes.Equal(k.data, k.copy) {
+					t.Fatalf("kept packet %d changed after it was read", j+1)
+				}
 			}
 			return out.String()
 		}
