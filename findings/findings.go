@@ -416,27 +416,16 @@ func checkChain(b *builder, chains *chainCache, s *tlsconn.Summary, certs []*cer
 var rankCertExpired, rankCertNotYetValid, rankClientCertExpired, rankClientCertNotYetValid int
 
 // validityText is what + verb + the certificate date + " (handshake at " +
-// the handshake date + ")", the dates as dates formats them.
+// the handshake date + ")": the UTC dates, or the times to the second when
+// both fall on the same day.
 func validityText(what, verb string, ts, cert time.Time) string {
-	var tb, cb [10]byte
-	a, aok := appendDate(tb[:0], ts)
-	c, cok := appendDate(cb[:0], cert)
-	if !aok || !cok || string(a) == string(c) {
-		t, ct := dates(ts, cert)
-		return what + verb + ct + " (handshake at " + t + ")"
+	var tb, cb [32]byte
+	ts, cert = ts.UTC(), cert.UTC()
+	a, c := ts.AppendFormat(tb[:0], time.DateOnly), cert.AppendFormat(cb[:0], time.DateOnly)
+	if string(a) == string(c) {
+		a, c = ts.AppendFormat(tb[:0], time.RFC3339), cert.AppendFormat(cb[:0], time.RFC3339)
 	}
 	return what + verb + string(c) + " (handshake at " + string(a) + ")"
-}
-
-// appendDate appends t's UTC date as time.DateOnly formats it; false (and
-// nothing appended) for years time.Format does not write as 4 digits.
-func appendDate(b []byte, t time.Time) ([]byte, bool) {
-	y, m, d := t.UTC().Date()
-	if y < 0 || y > 9999 {
-		return b, false
-	}
-	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+d/10), byte('0'+d%10)), true
 }
 
 // chainResult is what Check reports about a chain that does not depend on
@@ -502,16 +491,6 @@ func label(i int, c *certinfo.Certificate, side string) string {
 		return side + n + " " + strconv.Quote(c.SubjectCN)
 	}
 	return side + n
-}
-
-// dates formats the handshake time and a certificate time as dates, or as
-// full times when they fall on the same day.
-func dates(ts, cert time.Time) (string, string) {
-	a, b := ts.UTC().Format(time.DateOnly), cert.UTC().Format(time.DateOnly)
-	if a == b {
-		return ts.UTC().Format(time.RFC3339), cert.UTC().Format(time.RFC3339)
-	}
-	return a, b
 }
 
 // weakKey describes a key below the CA/Browser Forum Baseline Requirements
