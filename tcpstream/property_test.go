@@ -147,6 +147,8 @@ func FuzzAssembler(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 0, 10, 1, 0, 20, 10, 1, 0, 0, 20, 3, 0, 0, 0})
 	f.Add([]byte{0, 0, 1, 0, 3, 2, 0, 50, 100, 1, 0, 0, 50, 2, 0, 40, 30, 5, 0, 0, 0, 6})
 	f.Add([]byte{1, 2, 3, 4, 8, 7, 0, 0, 0, 1, 0, 0, 200, 4, 0, 0, 9, 6, 0, 0, 0, 0})
+	// Data, an RST, then more data: absorbed by the closed connection.
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 6, 0, 0, 0, 1, 0, 0, 32, 4, 0})
 	payload := make([]byte, 1<<12)
 	for i := range payload {
 		payload[i] = byte(i*7 + i>>8)
@@ -157,7 +159,12 @@ func FuzzAssembler(f *testing.F) {
 		}
 		isn := uint32(in[0])<<24 | uint32(in[1])<<16 | uint32(in[2])<<8 | uint32(in[3])
 		h := &fuzzHandler{t: t, payload: payload, limit: int(in[4]) * 16}
-		a := NewAssembler(h, Config{MaxBufferedPerDir: 64 + int(in[5])*8, MaxConnections: 4, IdleTimeout: time.Hour})
+		cfg := Config{MaxBufferedPerDir: 64 + int(in[5])*8, MaxConnections: 4, IdleTimeout: time.Hour}
+		a := NewAssembler(h, cfg)
+		// The same segments through Absorb first, as the analyzer gives
+		// them: the counters and what the Receivers see must not differ.
+		hb := &fuzzHandler{t: t, payload: payload, limit: h.limit}
+		b := NewAssembler(hb, cfg)
 		in = in[6:]
 		send := func(from byte, tcp *layers.TCP) {
 			src, dst := cli, srv
@@ -166,6 +173,12 @@ func FuzzAssembler(f *testing.F) {
 			}
 			tcp.SrcPort, tcp.DstPort = layers.TCPPort(src.Port), layers.TCPPort(dst.Port)
 			a.Segment(t0, src.Addr, dst.Addr, tcp)
+			if tcp.SYN || tcp.FIN || tcp.RST || !b.Absorb(t0, keyOf(src.Addr, dst.Addr, src.Port, dst.Port), len(tcp.Payload)) {
+				b.Segment(t0, src.Addr, dst.Addr, tcp)
+			}
+			if a.Stats() != b.Stats() {
+				t.Fatalf("counters with Segment %+v, with Absorb %+v", a.Stats(), b.Stats())
+			}
 		}
 		send('c', &layers.TCP{SYN: true, Seq: isn})
 		for len(in) >= 5 {
@@ -207,9 +220,18 @@ func FuzzAssembler(f *testing.F) {
 			}
 		}
 		a.FlushAll()
+		b.FlushAll()
 		for i, r := range h.conns {
 			if r.closes != 1 {
 				t.Fatalf("conn %d closed %d times", i, r.closes)
+			}
+		}
+		if len(h.conns) != len(hb.conns) {
+			t.Fatalf("%d connections with Segment, %d with Absorb", len(h.conns), len(hb.conns))
+		}
+		for i, r := range h.conns {
+			if rb := hb.conns[i]; r.pos != rb.pos || r.closes != rb.closes || r.unwant != rb.unwant {
+				t.Fatalf("connection %d: with Segment %+v, with Absorb %+v", i, *r, *rb)
 			}
 		}
 		if st := a.Stats(); st.Active != 0 || st.Tombstones != 0 {
