@@ -178,6 +178,7 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		cur[i] = newBatch()
 	}
 	var readerEmissions []emission
+	var hdr packet.Header // the reader's, for each packet in turn
 	queued := 0
 	full := false
 	sent := time.Now()
@@ -224,10 +225,18 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		// flow is, and the worker then need not touch the packet unless
 		// its connection wants the payload); FlowHash the flow of most
 		// others; the rest it decodes.
-		if h, ok := packet.ReadHeader(p.LinkType, p.Data); ok {
-			hash := h.Hash()
-			p.Data = own(cur[hash%uint64(nw)], p.Data)
-			add(hash, item{kind: itemHeader, n: n, p: p, hdr: h})
+		if hdr.Read(p.LinkType, p.Data) {
+			hash := hdr.Hash()
+			b := cur[hash%uint64(nw)]
+			p.Data = own(b, p.Data)
+			// The item is filled where it lies: it is large, and copying
+			// a composite literal into the batch cost more than the rest.
+			b.items = append(b.items, item{})
+			it := &b.items[len(b.items)-1]
+			it.kind, it.n, it.p, it.hdr = itemHeader, n, p, hdr
+			if b.bytes >= roundBytes {
+				full = true
+			}
 		} else if h, ok := packet.FlowHash(p.LinkType, p.Data); ok {
 			p.Data = own(cur[h%uint64(nw)], p.Data)
 			add(h, item{kind: itemPacket, n: n, p: p})
