@@ -128,9 +128,12 @@ type FileSource struct {
 	discard   int   // pcap: bytes of the packet last returned, dropped at the next Next
 	keep      *kept // pcap: KeepData
 	ng        *pcapgo.NgReader
-	n         int   // packets returned
-	err       error // sticky: io.EOF or a *ReadError
-	inSecrets bool  // OnSecrets is running: its panics are its own, not damaged data
+	ngIfaces  []ngIface // pcapng: the interfaces the fast path has used (ngfast.go)
+	ngSlow    bool      // pcapng: no more fast path (a second section, or blocks not looked at)
+	ngFast    int       // pcapng: packets read by the fast path (for tests)
+	n         int       // packets returned
+	err       error     // sticky: io.EOF or a *ReadError
+	inSecrets bool      // OnSecrets is running: its panics are its own, not damaged data
 }
 
 // OpenFile opens a capture file; "-" reads standard input.
@@ -443,9 +446,10 @@ func (s *FileSource) record(rec []byte, caplen, wirelen uint32) Packet {
 // and returns n, and the error Next would return after them, when it
 // would return one before a packet (n is then 0). The Data of all n stay
 // valid until the next call to Next or NextBatch (KeepData: as for Next).
-// A pcap file's packets are taken from what is already buffered without
-// a call per packet, which is most of the cost of reading a packet that
-// needs no further work; a pcapng file gives one packet per call.
+// The packets after the first are taken from what is already buffered
+// without a call per packet, which is most of the cost of reading a packet
+// that needs no further work: pcap records, and the pcapng packet blocks
+// the fast path reads (ngfast.go).
 func (s *FileSource) NextBatch(ps []Packet) (n int, err error) {
 	if len(ps) == 0 {
 		return 0, nil
@@ -455,8 +459,19 @@ func (s *FileSource) NextBatch(ps []Packet) (n int, err error) {
 		return 0, err
 	}
 	ps[0] = p
-	if s.format != formatPcap {
-		return 1, nil
+	if s.format == formatPcapng {
+		// The packet blocks after the first that the fast path reads
+		// whole from the buffer, while no secrets block is pending: what
+		// checkNgBlocks would look at in them, it checks too, and it
+		// reads nothing, so the batch's bytes stay where they are.
+		for n = 1; n < len(ps) && len(s.cr.ng.events) == 0; n++ {
+			p, ok := s.ngFastPacket()
+			if !ok {
+				break
+			}
+			ps[n] = p
+		}
+		return n, nil
 	}
 	// The records after the first, while whole in what is already read:
 	// the KeepData buffer, or the read buffer, where Peek within what is
@@ -592,14 +607,19 @@ func (s *FileSource) checkNgBlocks(pos int64) error {
 	for {
 		b, err := s.br.Peek(off + 12)
 		if len(b) < off+8 {
-			if err == bufio.ErrBufferFull || (len(b) == off && err == io.EOF) {
-				return nil // too far to look, or a clean end after whole blocks
+			if err == bufio.ErrBufferFull {
+				s.ngSlow = true // NgReader reads blocks not looked at
+				return nil      // too far to look
+			}
+			if len(b) == off && err == io.EOF {
+				return nil // a clean end after whole blocks
 			}
 			return s.fail(pos+int64(off), s.ioProblem(err, fmt.Sprintf("truncated pcapng block header (%d of 8 bytes present)", len(b)-off)))
 		}
 		h := b[off:]
 		typ := binary.LittleEndian.Uint32(h[0:4]) // the SHB type reads the same both ways
 		if typ == ngSHB {
+			s.ngSlow = true // the fast path knows the first section only
 			if len(h) < 12 {
 				return s.fail(pos+int64(off), s.ioProblem(err, "truncated pcapng section header"))
 			}
@@ -620,6 +640,7 @@ func (s *FileSource) checkNgBlocks(pos int64) error {
 			return s.checkNgPacketBlock(pos, off, typ, length, order)
 		}
 		if int64(off)+length+12 > bufSize {
+			s.ngSlow = true // NgReader reads blocks not looked at
 			return nil
 		}
 		if b, err := s.br.Peek(off + int(length)); len(b) < off+int(length) {
@@ -677,6 +698,11 @@ func (s *FileSource) nextPcapng() (Packet, error) {
 			}
 		}
 		return Packet{}, err
+	}
+	if len(ng.events) == 0 {
+		if p, ok := s.ngFastPacket(); ok {
+			return p, nil
+		}
 	}
 	data, ci, err := s.ng.ZeroCopyReadPacketData()
 	// The packet was read, with the blocks before it: hand out the

@@ -670,8 +670,15 @@ func FuzzFileSource(f *testing.F) {
 	bad = append(bad, mkDSB(le, SecretsTLSKeyLog, []byte("0123456789"), nil)...)
 	le.PutUint32(bad[len(bad)-20:], 11) // secrets length over the block's
 	f.Add(append(bad, mkEPB(le, 0, rs[0])...))
+	// Picosecond timestamps with an offset: the fast path's scaling.
+	ps := append(ngSection(le, 1), ngInterfaceTS(le, layers.LinkTypeEthernet, 12, 1000)...)
+	f.Add(append(append(ps, ngEPBAt(le, 0, 1<<50+12345, rs[0])...), ngEPBAt(le, 0, 1<<51+7, rs[1])...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		got := fuzzRead(t, bytes.NewReader(b), false, 0)
+		// pcapng packets read in place read as pcapgo's NgReader reads them.
+		if ng := fuzzReadWith(t, bytes.NewReader(b), false, 0, true); ng != got {
+			t.Fatalf("read:\n%s\nread by NgReader alone:\n%s", got, ng)
+		}
 		// The blocks are followed in the byte stream, whatever pieces
 		// it comes in: one byte at a time reads the same.
 		if slow := fuzzRead(t, iotest.OneByteReader(bytes.NewReader(b)), false, 0); slow != got {
@@ -706,6 +713,12 @@ func FuzzFileSource(f *testing.F) {
 // reads with NextBatch, batch packets at most at a time, and describes a
 // batch's packets after the call (their bytes must all still be there).
 func fuzzRead(t *testing.T, r io.Reader, keep bool, batch int) string {
+	return fuzzReadWith(t, r, keep, batch, false)
+}
+
+// fuzzReadWith is fuzzRead; with ngReader, every pcapng packet is read by
+// pcapgo's NgReader, as before the fast path (ngfast.go).
+func fuzzReadWith(t *testing.T, r io.Reader, keep bool, batch int, ngReader bool) string {
 	s, err := NewFileSource("fuzz", r)
 	if err != nil {
 		var re *ReadError
@@ -714,6 +727,7 @@ func fuzzRead(t *testing.T, r io.Reader, keep bool, batch int) string {
 		}
 		return err.Error()
 	}
+	s.ngSlow = ngReader
 	var out strings.Builder
 	// With keep, every packet's bytes are compared at the end with a copy
 	// taken when it was read: they must not have changed.

@@ -1,0 +1,122 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"testing"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
+)
+
+// readNg reads every packet of a capture (copying their bytes) and the
+// error that ended it; with ngReader, pcapgo's NgReader reads every pcapng
+// packet. fast is how many the fast path read.
+func readNg(t *testing.T, file []byte, ngReader bool) (ps []Packet, fast int, end error) {
+	t.Helper()
+	s, err := NewFileSource("test", bytes.NewReader(file))
+	if err != nil {
+		return nil, 0, err
+	}
+	s.ngSlow = ngReader
+	for {
+		p, err := s.Next()
+		if err != nil {
+			return ps, s.ngFast, err
+		}
+		p.Data = bytes.Clone(p.Data)
+		ps = append(ps, p)
+	}
+}
+
+// TestNgFastPath: pcapng files (one section, two sections in both byte
+// orders, the project's and the corpus's) read the same packets and end
+// the same way with the fast path and with NgReader alone, and the fast
+// path reads most packets of a file of one section.
+func TestNgFastPath(t *testing.T) {
+	rs := testRecs(40)
+	one, _ := writeNg([]order{binary.LittleEndian}, rs)
+	oneBE, _ := writeNg([]order{binary.BigEndian}, rs)
+	two, _ := writeNg([]order{binary.LittleEndian, binary.BigEndian}, rs)
+	files := map[string][]byte{"one section": one, "one section, big endian": oneBE, "two sections": two}
+	// Timestamps at other resolutions (if_tsresol: 10^-9, 10^-12, 2^-30,
+	// 2^-10, 10^-3, 10^-20) and with an offset (if_tsoffset).
+	for _, res := range []byte{9, 12, 0x80 | 30, 0x80 | 10, 3, 20} {
+		for _, o := range []order{binary.LittleEndian, binary.BigEndian} {
+			f := ngSection(o, 1)
+			f = append(f, ngInterfaceTS(o, layers.LinkTypeEthernet, res, 1_000_000)...)
+			for i, r := range rs[:8] {
+				f = append(f, ngEPBAt(o, 0, 0x0123_4567_89ab_cdef+uint64(i)*0x1_0000_0001, r)...)
+			}
+			files["resolution "+strconv.Itoa(int(res))+" "+fmt.Sprint(o)] = f
+		}
+	}
+	paths := append(testcorpus.Files(t, "../testdata/pcaps"), testcorpus.CapturesIfPresent(t)...)
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) >= 4 && binary.LittleEndian.Uint32(b) == ngSHB {
+			files[path] = b
+		}
+	}
+	if len(files) < 5 {
+		t.Fatalf("only %d pcapng files", len(files))
+	}
+	for name, file := range files {
+		fast, n, fastEnd := readNg(t, file, false)
+		slow, _, slowEnd := readNg(t, file, true)
+		if !reflect.DeepEqual(fast, slow) {
+			t.Errorf("%s: %d packets in place, %d by NgReader; they differ", name, len(fast), len(slow))
+		}
+		if (fastEnd == nil) != (slowEnd == nil) || fastEnd != nil && fastEnd.Error() != slowEnd.Error() {
+			t.Errorf("%s: ends with %v in place, %v by NgReader", name, fastEnd, slowEnd)
+		}
+		if !errors.Is(fastEnd, io.EOF) {
+			continue
+		}
+		if name == "one section" || name == "one section, big endian" {
+			if n < len(fast)-1 {
+				t.Errorf("%s: %d of %d packets read in place", name, n, len(fast))
+			}
+		}
+		if name == "two sections" && (n == 0 || n == len(fast)) {
+			t.Errorf("%s: %d of %d packets read in place (the first section's, not the second's)", name, n, len(fast))
+		}
+	}
+}
+
+// ngInterfaceTS is an interface block with if_tsresol res and
+// if_tsoffset offset (seconds).
+func ngInterfaceTS(o order, lt layers.LinkType, res byte, offset uint64) []byte {
+	body := o.AppendUint16(nil, uint16(lt))
+	body = o.AppendUint16(body, 0)
+	body = o.AppendUint32(body, 0)
+	body = o.AppendUint16(body, 9) // if_tsresol
+	body = o.AppendUint16(body, 1)
+	body = append(body, res, 0, 0, 0)
+	body = o.AppendUint16(body, 14) // if_tsoffset
+	body = o.AppendUint16(body, 8)
+	body = o.AppendUint64(body, offset)
+	body = o.AppendUint32(body, 0) // opt_endofopt
+	return ngBlock(o, ngIDB, body)
+}
+
+// ngEPBAt is an enhanced packet block of r with the raw timestamp ts.
+func ngEPBAt(o order, iface int, ts uint64, r rec) []byte {
+	body := o.AppendUint32(nil, uint32(iface))
+	body = o.AppendUint32(body, uint32(ts>>32))
+	body = o.AppendUint32(body, uint32(ts))
+	body = o.AppendUint32(body, uint32(len(r.data)))
+	body = o.AppendUint32(body, uint32(r.wire()))
+	body = append(body, r.data...)
+	return ngBlock(o, ngEPB, body)
+}
