@@ -128,12 +128,13 @@ type FileSource struct {
 	discard   int   // pcap: bytes of the packet last returned, dropped at the next Next
 	keep      *kept // pcap: KeepData
 	ng        *pcapgo.NgReader
-	ngIfaces  []ngIface // pcapng: the interfaces the fast path has used (ngfast.go)
-	ngSlow    bool      // pcapng: no more fast path (a second section, or blocks not looked at)
-	ngFast    int       // pcapng: packets read by the fast path (for tests)
-	n         int       // packets returned
-	err       error     // sticky: io.EOF or a *ReadError
-	inSecrets bool      // OnSecrets is running: its panics are its own, not damaged data
+	ngIfaces  []ngIface        // pcapng: the interfaces the fast path has used (ngfast.go)
+	ngOrder   binary.ByteOrder // pcapng: of the first section (s.order follows the blocks looked at)
+	ngSlow    bool             // pcapng: no more fast path (a second section, or blocks not looked at)
+	ngFast    int              // pcapng: packets read by the fast path (for tests)
+	n         int              // packets returned
+	err       error            // sticky: io.EOF or a *ReadError
+	inSecrets bool             // OnSecrets is running: its panics are its own, not damaged data
 }
 
 // OpenFile opens a capture file; "-" reads standard input.
@@ -540,7 +541,7 @@ func (s *FileSource) openPcapng() error {
 	if !ok {
 		return s.headerError(&problem{fmt.Sprintf("pcapng section header has an invalid byte-order magic (% x)", hdr[8:12]), ErrCorrupt})
 	}
-	s.order = order
+	s.order, s.ngOrder = order, order
 	if l := order.Uint32(hdr[4:8]); l < 28 {
 		return s.headerError(&problem{fmt.Sprintf("pcapng section header length %d (at least 28)", l), ErrCorrupt})
 	}

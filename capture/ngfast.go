@@ -33,7 +33,7 @@ func (s *FileSource) ngFastPacket() (Packet, bool) {
 		return Packet{}, false // (a Peek beyond what is buffered could move it)
 	}
 	h, _ := s.br.Peek(32)
-	o := s.order // of the first section: the fast path stops at a second
+	o := s.ngOrder // the first section's: the fast path stops at a second
 	if o.Uint32(h[0:4]) != ngEPB {
 		return Packet{}, false
 	}

@@ -42,7 +42,7 @@ func readNg(t *testing.T, file []byte, ngReader bool) (ps []Packet, fast int, en
 // path reads most packets of a file of one section.
 func TestNgFastPath(t *testing.T) {
 	rs := testRecs(40)
-	one, _ := writeNg([]order{binary.LittleEndian}, rs)
+	one, ends := writeNg([]order{binary.LittleEndian}, rs)
 	oneBE, _ := writeNg([]order{binary.BigEndian}, rs)
 	two, _ := writeNg([]order{binary.LittleEndian, binary.BigEndian}, rs)
 	files := map[string][]byte{"one section": one, "one section, big endian": oneBE, "two sections": two}
@@ -58,6 +58,13 @@ func TestNgFastPath(t *testing.T) {
 			files["resolution "+strconv.Itoa(int(res))+" "+fmt.Sprint(o)] = f
 		}
 	}
+	// A little-endian section with a block of a reserved type whose bytes
+	// read as a big-endian EPB: the section's byte order decides, not a
+	// guess from the block (damaged either way; both readers must agree).
+	odd := append(append([]byte(nil), one[:ends[len(ends)/2]]...), 0, 0, 0, 6, 0, 0, 0, 0x20)
+	odd = append(odd, make([]byte, 20)...)
+	odd = append(odd, 0, 0, 0, 0x20)
+	files["reserved block type"] = odd
 	paths := append(testcorpus.Files(t, "../testdata/pcaps"), testcorpus.CapturesIfPresent(t)...)
 	for _, path := range paths {
 		b, err := os.ReadFile(path)

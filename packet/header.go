@@ -38,7 +38,8 @@ func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
 }
 
 // Read is ReadHeader into h, for callers on the per-packet path: a Header
-// returned by value is copied more than once on its way.
+// returned by value is copied more than once on its way. When it returns
+// true every field has been set, whatever h held before.
 func (h *Header) Read(lt layers.LinkType, data []byte) bool {
 	version, off, ok := ipStart(lt, data)
 	if !ok {
@@ -58,6 +59,8 @@ func (h *Header) Read(lt layers.LinkType, data []byte) bool {
 		if total < 20 || total > len(ip) {
 			return false
 		}
+		// Every field is set: a Header is reused from packet to packet.
+		h.srcHi, h.dstHi, h.v6 = 0, 0, false
 		h.srcLo = 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[12:16]))
 		h.dstLo = 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[16:20]))
 		tcp = ip[20:total]

@@ -136,10 +136,11 @@ func TestReadHeaderEncapsulations(t *testing.T) {
 	}
 	h4, _ := ReadHeader(layers.LinkTypeRaw, p4)
 	h6, _ := ReadHeader(layers.LinkTypeRaw, mapped)
-	s4, _, _, d4, _, _ := h4.Endpoints()
-	s6, _, _, d6, _, _ := h6.Endpoints()
-	if s4 != s6 || d4 != d6 {
-		t.Errorf("IPv4-mapped IPv6 endpoints differ from IPv4's: %x %x, %x %x", s6, d6, s4, d4)
+	s4hi, s4lo, s4p, d4hi, d4lo, d4p := h4.Endpoints()
+	s6hi, s6lo, s6p, d6hi, d6lo, d6p := h6.Endpoints()
+	if [6]uint64{s4hi, s4lo, uint64(s4p), d4hi, d4lo, uint64(d4p)} != [6]uint64{s6hi, s6lo, uint64(s6p), d6hi, d6lo, uint64(d6p)} {
+		t.Errorf("IPv4-mapped IPv6 endpoints %x %x :%d, %x %x :%d differ from IPv4's %x %x :%d, %x %x :%d",
+			s6hi, s6lo, s6p, d6hi, d6lo, d6p, s4hi, s4lo, s4p, d4hi, d4lo, d4p)
 	}
 	for _, tt := range []struct {
 		name string
@@ -165,4 +166,22 @@ func FuzzReadHeader(f *testing.F) {
 		lt := fuzzLinkTypes[int(which)%len(fuzzLinkTypes)]
 		sameAsLayers(t, capture.Packet{Index: 1, Timestamp: ts0, LinkType: lt, Data: data, Length: len(data)})
 	})
+}
+
+// TestReadReusedHeader: a Header read into again reads as a new one,
+// whatever the packet before was (IPv6 then IPv4 left the IPv6 address's
+// high half and the v6 flag behind, once).
+func TestReadReusedHeader(t *testing.T) {
+	fs := frames(t, []byte("hello"))
+	for _, a := range fs {
+		for _, b := range fs {
+			var h Header
+			h.Read(a.lt, a.data)
+			ok := h.Read(b.lt, b.data)
+			want, wantOK := ReadHeader(b.lt, b.data)
+			if ok != wantOK || ok && h != want {
+				t.Errorf("%s after %s: %+v, %v; read afresh %+v, %v", b.name, a.name, h, ok, want, wantOK)
+			}
+		}
+	}
 }

@@ -91,8 +91,8 @@ func TestAbsorbIsSegment(t *testing.T) {
 		func(i int) netip.Addr {
 			return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)})
 		},
-		// Mapped in one direction only: the same connection as the IPv4 one
-		// for the Assembler, whichever way it is written.
+		// Clients written as IPv4-mapped IPv6 addresses, servers as plain
+		// IPv4: the Assembler takes both as the IPv4 addresses.
 		func(i int) netip.Addr {
 			return netip.AddrFrom16(netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}).As16())
 		},

@@ -107,7 +107,7 @@ func listNames[T uint8 | uint16](nl *nameLists, kind nameKind, vs []T) []string 
 	}
 	k := append(nl.key[:0], byte(kind))
 	for _, v := range vs {
-		k = append(k, byte(uint16(v)>>8), byte(v)) // the kind fixes the width
+		k = append(k, byte(uint16(v)>>8), byte(v)) // 2 bytes whatever the width; the kind tells lists apart
 	}
 	nl.key = k
 	if l, ok := nl.lists.Get(k); ok {
