@@ -120,15 +120,9 @@ func ngInterface(order order, lt layers.LinkType) []byte {
 	return ngBlock(order, 1, body) // default resolution: µs
 }
 
+// mkEPB is an enhanced packet block of r, in microseconds.
 func mkEPB(order order, iface int, r rec) []byte {
-	ts := uint64(r.ts.UnixMicro())
-	body := order.AppendUint32(nil, uint32(iface))
-	body = order.AppendUint32(body, uint32(ts>>32))
-	body = order.AppendUint32(body, uint32(ts))
-	body = order.AppendUint32(body, uint32(len(r.data)))
-	body = order.AppendUint32(body, uint32(r.wire()))
-	body = append(body, r.data...)
-	return ngBlock(order, 6, body)
+	return ngEPBAt(order, iface, uint64(r.ts.UnixMicro()), r)
 }
 
 // writeNg writes a pcapng by hand: one section per entry of orders, each
