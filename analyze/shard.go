@@ -38,7 +38,7 @@ const (
 type itemKind uint8
 
 const (
-	itemPacket   itemKind = iota // p, decoded by the worker
+	itemPacket   itemKind = iota // p, decoded by the worker with the layers (Header.Read did not read it)
 	itemHeader                   // p, its header read by the reader (hdr)
 	itemSegment                  // seg, decoded by the reader
 	itemDatagram                 // dg, decoded by the reader
@@ -332,7 +332,7 @@ func (w *worker) round(b *batch) {
 		it := &b.items[i]
 		switch it.kind {
 		case itemPacket:
-			w.packet(it.n, &it.p)
+			w.layers(it.n, &it.p)
 		case itemHeader:
 			w.header(it.n, &it.p, &it.hdr)
 		case itemSegment:

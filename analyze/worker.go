@@ -122,8 +122,14 @@ func (w *worker) packet(n uint64, p *capture.Packet) {
 		}
 		return
 	}
+	w.layers(n, p)
+}
+
+// layers decodes packet n, which Header.Read did not read, with the
+// layers, and follows it.
+func (w *worker) layers(n uint64, p *capture.Packet) {
 	w.key = orderKey(n, false)
-	seg, ok, err := w.dec.Decode(*p)
+	seg, ok, err := w.dec.DecodeLayers(*p)
 	if !countDecode(&w.c, *p, err) {
 		w.out = append(w.out, emission{key: w.key, err: err})
 		return

@@ -23,7 +23,7 @@ func FlowHash(lt layers.LinkType, data []byte) (hash uint64, ok bool) {
 }
 
 // ipStart finds where the IP header of a packet begins, and its version,
-// for the link layers that FlowHash and ReadHeader read by hand: Ethernet
+// for the link layers that FlowHash and Header.Read read by hand: Ethernet
 // (VLAN tags skipped as Decoder.ether does), Linux SLL and SLL2, raw IP and
 // BSD null/loopback. It refuses what gopacket's layers would reject, so
 // that Decode agrees.

@@ -20,7 +20,6 @@ type Header struct {
 	// IPv4-mapped form (::ffff:a.b.c.d). Words, not arrays, so that the
 	// compiler keeps them in registers.
 	srcHi, srcLo, dstHi, dstLo uint64
-	v6                         bool
 	srcPort, dstPort           uint16
 	seq, ack                   uint32
 	flags                      uint16 // NS << 8 | the flags byte
@@ -29,17 +28,9 @@ type Header struct {
 	start, end                 int32 // the payload in the packet's Data
 }
 
-// ReadHeader reads a plain TCP segment. ok is false for anything else,
-// which Decode decodes the slow way; when ok, that would give the same
-// segment.
-func ReadHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
-	ok = h.Read(lt, data)
-	return h, ok
-}
-
-// Read is ReadHeader into h, for callers on the per-packet path: a Header
-// returned by value is copied more than once on its way. When it returns
-// true every field has been set, whatever h held before.
+// Read reads a plain TCP segment into h. It returns false for anything
+// else, which DecodeLayers decodes; when true, that would give the same
+// segment, and every field of h has been set, whatever h held before.
 func (h *Header) Read(lt layers.LinkType, data []byte) bool {
 	version, off, ok := ipStart(lt, data)
 	if !ok {
@@ -60,7 +51,7 @@ func (h *Header) Read(lt layers.LinkType, data []byte) bool {
 			return false
 		}
 		// Every field is set: a Header is reused from packet to packet.
-		h.srcHi, h.dstHi, h.v6 = 0, 0, false
+		h.srcHi, h.dstHi = 0, 0
 		h.srcLo = 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[12:16]))
 		h.dstLo = 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[16:20]))
 		tcp = ip[20:total]
@@ -75,7 +66,6 @@ func (h *Header) Read(lt layers.LinkType, data []byte) bool {
 		}
 		h.srcHi, h.srcLo = binary.BigEndian.Uint64(ip[8:16]), binary.BigEndian.Uint64(ip[16:24])
 		h.dstHi, h.dstLo = binary.BigEndian.Uint64(ip[24:32]), binary.BigEndian.Uint64(ip[32:40])
-		h.v6 = true
 		tcp = ip[40 : 40+n]
 		off += 40
 	default:
@@ -100,16 +90,11 @@ func (h *Header) Read(lt layers.LinkType, data []byte) bool {
 	return true
 }
 
-// Hash is FlowHash of the packet the header was read from.
+// Hash is FlowHash of the packet the header was read from (hash16 hashes
+// an IPv4-mapped address as the IPv4 one).
 func (h *Header) Hash() uint64 {
-	var a, b uint64
-	if h.v6 {
-		a = hash16(h.srcHi, h.srcLo, h.srcPort)
-		b = hash16(h.dstHi, h.dstLo, h.dstPort)
-	} else {
-		a = hash4(uint32(h.srcLo), h.srcPort)
-		b = hash4(uint32(h.dstLo), h.dstPort)
-	}
+	a := hash16(h.srcHi, h.srcLo, h.srcPort)
+	b := hash16(h.dstHi, h.dstLo, h.dstPort)
 	return combine(a, b, byte(layers.IPProtocolTCP))
 }
 
@@ -127,7 +112,7 @@ func (h *Header) Control() bool { return h.flags&0x07 != 0 }
 // PayloadLen is the length of the segment's payload.
 func (h *Header) PayloadLen() int { return int(h.end - h.start) }
 
-// DecodeHeader is Decode of p, whose header ReadHeader read: the same
+// DecodeHeader is Decode of p, whose header h.Read read: the same
 // segment and counts, without reading p.Data again (the payload is a slice
 // of it, valid as long as p.Data is).
 func (d *Decoder) DecodeHeader(p capture.Packet, h *Header) Segment {
@@ -147,15 +132,12 @@ func (d *Decoder) DecodeHeader(p capture.Packet, h *Header) Segment {
 	t.Window = h.window
 	t.Contents, t.Options, t.Padding = nil, t.Options[:0], nil
 	t.Payload = p.Data[h.start:h.end:h.end]
-	seg := Segment{Timestamp: p.Timestamp, TCP: t}
-	if h.v6 {
-		seg.Src = addrFrom16(h.srcHi, h.srcLo).Unmap()
-		seg.Dst = addrFrom16(h.dstHi, h.dstLo).Unmap()
-	} else {
-		seg.Src = addrFrom4(uint32(h.srcLo))
-		seg.Dst = addrFrom4(uint32(h.dstLo))
+	return Segment{
+		Timestamp: p.Timestamp,
+		TCP:       t,
+		Src:       addrFrom16(h.srcHi, h.srcLo).Unmap(), // IPv4 is mapped
+		Dst:       addrFrom16(h.dstHi, h.dstLo).Unmap(),
 	}
-	return seg
 }
 
 func addrFrom16(hi, lo uint64) netip.Addr {
@@ -163,10 +145,4 @@ func addrFrom16(hi, lo uint64) netip.Addr {
 	binary.BigEndian.PutUint64(b[:8], hi)
 	binary.BigEndian.PutUint64(b[8:], lo)
 	return netip.AddrFrom16(b)
-}
-
-func addrFrom4(w uint32) netip.Addr {
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], w)
-	return netip.AddrFrom4(b)
 }

@@ -15,6 +15,12 @@ import (
 	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
 )
 
+// readHeader is Header.Read into a new Header.
+func readHeader(lt layers.LinkType, data []byte) (h Header, ok bool) {
+	ok = h.Read(lt, data)
+	return h, ok
+}
+
 // describeSegment lists every field of a decoded segment that is used.
 func describeSegment(seg Segment) string {
 	t := seg.TCP
@@ -23,18 +29,18 @@ func describeSegment(seg Segment) string {
 		t.FIN, t.SYN, t.RST, t.PSH, t.ACK, t.URG, t.ECE, t.CWR, t.NS, t.Window, seg.Truncated, t.Payload)
 }
 
-// sameAsLayers checks that what ReadHeader reads of p, if anything, is what
-// the layers give; it reports whether ReadHeader read it.
+// sameAsLayers checks that what Header.Read reads of p, if anything, is what
+// the layers give; it reports whether Header.Read read it.
 func sameAsLayers(t *testing.T, p capture.Packet) bool {
 	t.Helper()
-	h, ok := ReadHeader(p.LinkType, p.Data)
+	h, ok := readHeader(p.LinkType, p.Data)
 	if !ok {
 		return false
 	}
 	slow := NewDecoder()
-	want, wok, err := slow.decodeLayers(p)
+	want, wok, err := slow.DecodeLayers(p)
 	if err != nil || !wok {
-		t.Fatalf("packet %d: ReadHeader read it, the layers say ok=%v, %v", p.Index, wok, err)
+		t.Fatalf("packet %d: Header.Read read it, the layers say ok=%v, %v", p.Index, wok, err)
 	}
 	ws := describeSegment(want)
 	if h.Hash() != EndpointsHash(layers.IPProtocolTCP, want.Src, want.Dst, uint16(want.TCP.SrcPort), uint16(want.TCP.DstPort)) {
@@ -118,7 +124,7 @@ func TestReadHeaderEncapsulations(t *testing.T) {
 		p := pkt(fr.lt, fr.data)
 		_, flowOK := FlowHash(fr.lt, fr.data)
 		if got := sameAsLayers(t, p); got != flowOK {
-			t.Errorf("%s: ReadHeader read it: %v, FlowHash: %v", fr.name, got, flowOK)
+			t.Errorf("%s: Header.Read read it: %v, FlowHash: %v", fr.name, got, flowOK)
 		}
 	}
 	p4 := tcp4(t, []byte("x"))
@@ -134,8 +140,8 @@ func TestReadHeaderEncapsulations(t *testing.T) {
 	if !sameAsLayers(t, pkt(layers.LinkTypeRaw, mapped)) {
 		t.Error("IPv4-mapped IPv6: not read by the fast path")
 	}
-	h4, _ := ReadHeader(layers.LinkTypeRaw, p4)
-	h6, _ := ReadHeader(layers.LinkTypeRaw, mapped)
+	h4, _ := readHeader(layers.LinkTypeRaw, p4)
+	h6, _ := readHeader(layers.LinkTypeRaw, mapped)
 	s4hi, s4lo, s4p, d4hi, d4lo, d4p := h4.Endpoints()
 	s6hi, s6lo, s6p, d6hi, d6lo, d6p := h6.Endpoints()
 	if [6]uint64{s4hi, s4lo, uint64(s4p), d4hi, d4lo, uint64(d4p)} != [6]uint64{s6hi, s6lo, uint64(s6p), d6hi, d6lo, uint64(d6p)} {
@@ -153,13 +159,13 @@ func TestReadHeaderEncapsulations(t *testing.T) {
 		{"TCP data offset 4", func() []byte { b := bytes.Clone(p4); b[32] = 0x40; return b }()},
 		{"TCP data offset past the end", func() []byte { b := bytes.Clone(p4); b[32] = 0xf0; return b }()},
 	} {
-		if _, ok := ReadHeader(layers.LinkTypeRaw, tt.data); ok {
+		if _, ok := readHeader(layers.LinkTypeRaw, tt.data); ok {
 			t.Errorf("%s: read by the fast path", tt.name)
 		}
 	}
 }
 
-// FuzzReadHeader: whatever ReadHeader reads, the layers read the same way.
+// FuzzReadHeader: whatever Header.Read reads, the layers read the same way.
 func FuzzReadHeader(f *testing.F) {
 	addFrameSeeds(f)
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
@@ -178,7 +184,7 @@ func TestReadReusedHeader(t *testing.T) {
 			var h Header
 			h.Read(a.lt, a.data)
 			ok := h.Read(b.lt, b.data)
-			want, wantOK := ReadHeader(b.lt, b.data)
+			want, wantOK := readHeader(b.lt, b.data)
 			if ok != wantOK || ok && h != want {
 				t.Errorf("%s after %s: %+v, %v; read afresh %+v, %v", b.name, a.name, h, ok, want, wantOK)
 			}

@@ -140,11 +140,12 @@ func (d *Decoder) Decode(p capture.Packet) (seg Segment, ok bool, err error) {
 	if h.Read(p.LinkType, p.Data) {
 		return d.DecodeHeader(p, &h), true, nil
 	}
-	return d.decodeLayers(p)
+	return d.DecodeLayers(p)
 }
 
-// decodeLayers is Decode for what ReadHeader does not read.
-func (d *Decoder) decodeLayers(p capture.Packet) (seg Segment, ok bool, err error) {
+// DecodeLayers is Decode without the fast path: for a packet that
+// Header.Read did not read, with gopacket's layers.
+func (d *Decoder) DecodeLayers(p capture.Packet) (seg Segment, ok bool, err error) {
 	d.stats.Packets++
 	d.df.truncated = false
 	d.idx, d.now, d.capTrunc = p.Index, p.Timestamp, p.Truncated
