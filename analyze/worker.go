@@ -156,10 +156,8 @@ func (w *worker) layers(n uint64, p *capture.Packet) {
 // one lookup, without decoding the segment.
 func (w *worker) header(n uint64, p *capture.Packet, h *packet.Header) tcpstream.Receiver {
 	w.c.Decodable++
-	if !h.Control() {
-		if w.asm.Absorb(p.Timestamp, tcpstream.KeyOf(h.Endpoints()), h.PayloadLen()) {
-			return nil
-		}
+	if w.asm.Absorb(p.Timestamp, tcpstream.KeyOf(h.Endpoints()), h.PayloadLen(), h.Control()) {
+		return nil
 	}
 	seg := w.dec.DecodeHeader(*p, h)
 	return w.segment(n, &seg)

@@ -219,24 +219,32 @@ func (a *Assembler) Segment(ts time.Time, src, dst netip.Addr, tcp *layers.TCP) 
 }
 
 // Absorb is Segment for the commonest packet of a long capture: one
-// without SYN, FIN or RST, of a connection no longer followed (closed,
-// ignored, or whose Receiver wants nothing more). It costs one table lookup
-// by k, the segment's Key, and needs no decoded segment. It returns false,
-// having done nothing, when the connection is unknown or still followed:
-// the caller then passes the segment to Segment. payload is the length of
-// the segment's payload. The caller must not pass a segment with SYN, FIN
-// or RST set: those can open, reopen or close a connection.
-func (a *Assembler) Absorb(ts time.Time, k Key, payload int) bool {
+// without SYN, FIN or RST (control false) of a connection no longer
+// followed (closed, ignored, or whose Receiver wants nothing more). It
+// costs one table lookup by k, the segment's Key, and needs no decoded
+// segment. It returns false, having done nothing, for a control segment
+// (it can open, reopen or close a connection) or when the connection is
+// unknown or still followed: the caller then passes the segment to
+// Segment. payload is the length of the segment's payload.
+func (a *Assembler) Absorb(ts time.Time, k Key, payload int, control bool) bool {
+	if control {
+		return false
+	}
 	c := a.conns.get(&k)
 	if c == nil || c.st != nil {
 		return false
 	}
-	// What Segment does for such a packet (tombstone: no FIN, no RST).
+	// What Segment does for such a packet (no FIN, no RST).
 	a.stats.Packets++
 	a.touch(c, a.rel(ts))
+	a.ignored(payload)
+	return true
+}
+
+// ignored counts a segment taken by a tombstone.
+func (a *Assembler) ignored(payload int) {
 	a.stats.TombstoneHits++
 	a.stats.BytesIgnored += uint64(payload)
-	return true
 }
 
 // reused decides whether a SYN on a known 4-tuple starts a new connection,
@@ -310,8 +318,7 @@ func (a *Assembler) open(key Key, srcIsA bool, s, d Endpoint, ts time.Time, t in
 
 // tombstone absorbs a packet of a connection without reassembly state.
 func (a *Assembler) tombstone(c *conn, srcIsA bool, tcp *layers.TCP, ts time.Time) {
-	a.stats.TombstoneHits++
-	a.stats.BytesIgnored += uint64(len(tcp.Payload))
+	a.ignored(len(tcp.Payload))
 	if c.recv == nil {
 		return
 	}

@@ -260,7 +260,7 @@ func BenchmarkAbsorb(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				s := &replay[i]
-				if !a.Absorb(s.ts, KeyOf(keys[i].srcHi, keys[i].srcLo, uint16(s.tcp.SrcPort), keys[i].dstHi, keys[i].dstLo, uint16(s.tcp.DstPort)), len(s.tcp.Payload)) {
+				if !a.Absorb(s.ts, KeyOf(keys[i].srcHi, keys[i].srcLo, uint16(s.tcp.SrcPort), keys[i].dstHi, keys[i].dstLo, uint16(s.tcp.DstPort)), len(s.tcp.Payload), false) {
 					b.Fatal("not absorbed")
 				}
 				if i++; i == len(replay) {
@@ -310,7 +310,7 @@ func TestTombstoneNoAlloc(t *testing.T) {
 		allocs = testing.AllocsPerRun(len(replay), func() {
 			j := i % len(replay)
 			s := &replay[j]
-			if !a.Absorb(s.ts, KeyOf(keys[j].srcHi, keys[j].srcLo, uint16(s.tcp.SrcPort), keys[j].dstHi, keys[j].dstLo, uint16(s.tcp.DstPort)), len(s.tcp.Payload)) {
+			if !a.Absorb(s.ts, KeyOf(keys[j].srcHi, keys[j].srcLo, uint16(s.tcp.SrcPort), keys[j].dstHi, keys[j].dstLo, uint16(s.tcp.DstPort)), len(s.tcp.Payload), false) {
 				t.Fatalf("%s: segment %d not absorbed", tc.name, j)
 			}
 			i++

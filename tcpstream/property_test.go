@@ -173,7 +173,7 @@ func FuzzAssembler(f *testing.F) {
 			}
 			tcp.SrcPort, tcp.DstPort = layers.TCPPort(src.Port), layers.TCPPort(dst.Port)
 			a.Segment(t0, src.Addr, dst.Addr, tcp)
-			if tcp.SYN || tcp.FIN || tcp.RST || !b.Absorb(t0, keyOf(src.Addr, dst.Addr, src.Port, dst.Port), len(tcp.Payload)) {
+			if !b.Absorb(t0, keyOf(src.Addr, dst.Addr, src.Port, dst.Port), len(tcp.Payload), tcp.SYN || tcp.FIN || tcp.RST) {
 				b.Segment(t0, src.Addr, dst.Addr, tcp)
 			}
 			if a.Stats() != b.Stats() {

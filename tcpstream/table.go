@@ -31,7 +31,7 @@ const minSlots = 64
 func newConnTable() connTable {
 	return connTable{
 		slots: make([]slot, minSlots),
-		seed:  [3]uint64{rand.Uint64() | 1, rand.Uint64() | 1, rand.Uint64() | 1},
+		seed:  [3]uint64{rand.Uint64(), rand.Uint64(), rand.Uint64()},
 	}
 }
 
