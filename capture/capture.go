@@ -386,7 +386,12 @@ func (s *FileSource) openPcap(magic []byte) error {
 
 // u32 is s.order.Uint32 without the interface call: four per packet.
 func (s *FileSource) u32(b []byte) uint32 {
-	if s.order == binary.ByteOrder(binary.BigEndian) {
+	return get32(s.order == binary.ByteOrder(binary.BigEndian), b)
+}
+
+// get32 reads a big- or little-endian uint32 from b.
+func get32(big bool, b []byte) uint32 {
+	if big {
 		return binary.BigEndian.Uint32(b)
 	}
 	return binary.LittleEndian.Uint32(b)

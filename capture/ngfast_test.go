@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
@@ -52,8 +53,10 @@ func TestNgFastPath(t *testing.T) {
 		for _, o := range []order{binary.LittleEndian, binary.BigEndian} {
 			f := ngSection(o, 1)
 			f = append(f, ngInterfaceTS(o, layers.LinkTypeEthernet, res, 1_000_000)...)
+			// Raw timestamps small enough that the coarsest resolution
+			// (milliseconds) stays before the year 9999.
 			for i, r := range rs[:8] {
-				f = append(f, ngEPBAt(o, 0, 0x0123_4567_89ab_cdef+uint64(i)*0x1_0000_0001, r)...)
+				f = append(f, ngEPBAt(o, 0, 1<<40+uint64(i)*0x1_0000_0001, r)...)
 			}
 			files["resolution "+strconv.Itoa(int(res))+" "+fmt.Sprint(o)] = f
 		}
@@ -90,8 +93,10 @@ func TestNgFastPath(t *testing.T) {
 		if !errors.Is(fastEnd, io.EOF) {
 			continue
 		}
-		if name == "one section" || name == "one section, big endian" {
-			if n < len(fast)-1 {
+		// In a file of one section, every packet after the first (read
+		// by NgReader with the interface blocks before it).
+		if name == "one section" || name == "one section, big endian" || strings.HasPrefix(name, "resolution ") {
+			if n != len(fast)-1 {
 				t.Errorf("%s: %d of %d packets read in place", name, n, len(fast))
 			}
 		}
