@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,8 +68,6 @@ func init() {
 		severity[e.ID] = e.Severity
 		rank[e.ID] = i
 	}
-	rankCertExpired, rankCertNotYetValid = rank["cert-expired"], rank["cert-not-yet-valid"]
-	rankClientCertExpired, rankClientCertNotYetValid = rank["client-cert-expired"], rank["client-cert-not-yet-valid"]
 }
 
 // maxDetails is how many occurrences one finding's text lists before
@@ -129,11 +128,11 @@ func (c *Checker) Check(s *tlsconn.Summary) []tlsconn.Finding {
 const numIDs = 31
 
 // builder collects details per ID, indexed by rank. The first detail of an
-// ID is kept inline: most findings have one.
+// ID is stored inline (one): most findings have one.
 type builder struct {
-	first [numIDs]string
-	more  [numIDs][]string // details after the first
-	n     int              // IDs with at least one detail
+	details [numIDs][]string
+	one     [numIDs][1]string
+	n       int // IDs with at least one detail: the size of the result
 }
 
 func (b *builder) add(id, text string) {
@@ -145,47 +144,26 @@ func (b *builder) add(id, text string) {
 }
 
 func (b *builder) addAt(i int, text string) {
+	d := b.details[i]
 	switch {
-	case b.first[i] == "" && len(b.more[i]) == 0 && text != "":
-		b.first[i] = text
+	case len(d) == 0:
+		b.one[i][0] = text
+		b.details[i] = b.one[i][:1:1] // a second detail moves them out
 		b.n++
-		return
-	case b.first[i] != "" && b.first[i] == text:
-		return
+	case !slices.Contains(d, text):
+		b.details[i] = append(d, text)
 	}
-	for _, d := range b.more[i] {
-		if d == text {
-			return
-		}
-	}
-	if b.first[i] == "" && len(b.more[i]) == 0 {
-		b.n++ // an empty first detail: kept in more, so that it still counts
-	}
-	b.more[i] = append(b.more[i], text)
-}
-
-// details returns the details of the ID at rank i, in the order added.
-func (b *builder) details(i int) []string {
-	if b.first[i] == "" {
-		return b.more[i]
-	}
-	if len(b.more[i]) == 0 {
-		return []string{b.first[i]}
-	}
-	return append([]string{b.first[i]}, b.more[i]...)
 }
 
 func (b *builder) findings() []tlsconn.Finding {
 	out := make([]tlsconn.Finding, 0, b.n)
 	for i, e := range IDs {
-		if b.first[i] == "" && len(b.more[i]) == 0 {
+		d := b.details[i]
+		if len(d) == 0 {
 			continue
 		}
-		var text string
-		if b.first[i] != "" && len(b.more[i]) == 0 {
-			text = b.first[i] // the common case: one detail, nothing to join
-		} else {
-			d := b.details(i)
+		text := d[0] // the common case: one detail, nothing to join
+		if len(d) > 1 {
 			text = strings.Join(d[:min(len(d), maxDetails)], "; ")
 			if len(d) > maxDetails {
 				text += " (and " + strconv.Itoa(len(d)-maxDetails) + " more)"
@@ -393,9 +371,9 @@ func checkChain(b *builder, chains *chainCache, s *tlsconn.Summary, certs []*cer
 	if s.TS.IsZero() {
 		return
 	}
-	expired, notYet := rankCertExpired, rankCertNotYetValid
+	prefix := ""
 	if client {
-		expired, notYet = rankClientCertExpired, rankClientCertNotYetValid
+		prefix = "client-"
 	}
 	for i, c := range certs {
 		// A self-signed certificate after the leaf is a root: clients take
@@ -404,16 +382,13 @@ func checkChain(b *builder, chains *chainCache, s *tlsconn.Summary, certs []*cer
 			continue
 		}
 		if !c.NotAfter.IsZero() && s.TS.After(c.NotAfter) {
-			b.addAt(expired, validityText(r.labels[i], " expired ", s.TS, c.NotAfter))
+			b.add(prefix+"cert-expired", validityText(r.labels[i], " expired ", s.TS, c.NotAfter))
 		}
 		if !c.NotBefore.IsZero() && s.TS.Before(c.NotBefore) {
-			b.addAt(notYet, validityText(r.labels[i], " not valid before ", s.TS, c.NotBefore))
+			b.add(prefix+"cert-not-yet-valid", validityText(r.labels[i], " not valid before ", s.TS, c.NotBefore))
 		}
 	}
 }
-
-// Ranks of the IDs checkChain reports itself (set by init).
-var rankCertExpired, rankCertNotYetValid, rankClientCertExpired, rankClientCertNotYetValid int
 
 // validityText is what + verb + the certificate date + " (handshake at " +
 // the handshake date + ")": the UTC dates, or the times to the second when

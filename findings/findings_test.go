@@ -244,6 +244,8 @@ func TestCheck(t *testing.T) {
 		{"CN used without SANs", []mut{leaf(func(c *certinfo.Certificate) { c.DNSNames = nil })}, nil, ""},
 		{"IP SNI matches IP SAN", []mut{func(s *tlsconn.Summary) { s.SNI = ptr("192.0.2.1") }, leaf(func(c *certinfo.Certificate) { c.IPAddresses = []string{"::ffff:192.0.2.1"} })}, nil, ""},
 		{"IP SNI vs DNS SANs", []mut{func(s *tlsconn.Summary) { s.SNI = ptr("192.0.2.1") }}, []string{"cert-name-mismatch"}, "SNI 192.0.2.1"},
+		{"IP SANs listed after DNS ones", []mut{leaf(func(c *certinfo.Certificate) { c.IPAddresses = []string{"192.0.2.9"} }), func(s *tlsconn.Summary) { s.SNI = ptr("192.0.2.1") }}, []string{"cert-name-mismatch"}, "names [www.example.com, *.example.org, 192.0.2.9]"},
+		{"CN only, mismatch", []mut{leaf(func(c *certinfo.Certificate) { c.DNSNames = nil }), func(s *tlsconn.Summary) { s.SNI = ptr("mail.example.com") }}, []string{"cert-name-mismatch"}, "names [www.example.com]"},
 		{"IP SNI vs CN", []mut{func(s *tlsconn.Summary) { s.SNI = ptr("2001:db8::1") }, leaf(func(c *certinfo.Certificate) { c.DNSNames, c.SubjectCN = nil, "2001:DB8::1" })}, nil, ""},
 		{"no names", []mut{leaf(func(c *certinfo.Certificate) { c.DNSNames, c.SubjectCN = nil, "" })}, []string{"cert-name-mismatch"}, "leaf certificate has no DNS name, IP address or CN"},
 		{"control characters quoted", []mut{func(s *tlsconn.Summary) { s.SNI = ptr("evil\n.example.com") }}, []string{"cert-name-mismatch"}, `SNI "evil\n.example.com"`},

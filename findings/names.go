@@ -23,46 +23,38 @@ const (
 // CheckLeafName compares sni with the leaf certificate's names, by the rules
 // of cert-name-mismatch: its DNS SANs (MatchHostname), its IP SANs when the
 // SNI is an IP address (which RFC 6066 does not allow, but some clients
-// send), or its subject CN when it has no SANs. names are the names that
-// were compared, for messages (read-only: they may be the certificate's
-// own list). Policies use it too, so that a policy's sni_matches and the
-// finding never disagree.
+// send), or its subject CN when it has no SANs. On NameMismatch, names are
+// the names that were compared, for messages. Policies use it too, so
+// that a policy's sni_matches and the finding never disagree.
 func CheckLeafName(leaf *certinfo.Certificate, sni string) (result NameCheck, names []string) {
-	noSANs := len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0
-	switch {
-	case len(leaf.IPAddresses) == 0 && !noSANs:
-		names = slices.Clip(leaf.DNSNames) // the usual case, without a copy
-	case !noSANs:
-		names = append(append(names, leaf.DNSNames...), leaf.IPAddresses...)
-	case leaf.SubjectCN != "":
-		names = []string{leaf.SubjectCN}
-	case leaf.ParseError != "":
-		return NameUnparsable, nil
-	default:
-		return NameNoNames, nil
+	dns, ips := leaf.DNSNames, leaf.IPAddresses
+	if len(dns) == 0 && len(ips) == 0 {
+		switch {
+		case leaf.SubjectCN != "":
+			dns, ips = []string{leaf.SubjectCN}, []string{leaf.SubjectCN} // the CN may be either
+		case leaf.ParseError != "":
+			return NameUnparsable, nil
+		default:
+			return NameNoNames, nil
+		}
 	}
 	if ip, err := parseIP(sni); err == nil {
-		cands := leaf.IPAddresses
-		if noSANs {
-			cands = names
-		}
-		for _, c := range cands {
+		for _, c := range ips {
 			if cip, err := netip.ParseAddr(c); err == nil && cip.Unmap() == ip.Unmap() {
-				return NameMatches, names
+				return NameMatches, nil
 			}
 		}
-		return NameMismatch, names
-	}
-	cands := leaf.DNSNames
-	if noSANs {
-		cands = names
-	}
-	for _, c := range cands {
-		if MatchHostname(c, sni) {
-			return NameMatches, names
+	} else {
+		for _, c := range dns {
+			if MatchHostname(c, sni) {
+				return NameMatches, nil
+			}
 		}
 	}
-	return NameMismatch, names
+	if len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0 {
+		return NameMismatch, dns // the CN
+	}
+	return NameMismatch, slices.Concat(leaf.DNSNames, leaf.IPAddresses)
 }
 
 // checkName reports cert-name-mismatch.
