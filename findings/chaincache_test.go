@@ -48,21 +48,21 @@ func TestChainCacheSameResult(t *testing.T) {
 // TestChainCacheBounded: however many chains go through, the cache holds at
 // most two generations of entries, and none larger than maxChainEntryBytes.
 func TestChainCacheBounded(t *testing.T) {
-	const max = 16
-	cc := newChainCache(max)
+	const entries = 16
+	cc := newChainCache(entries)
 	var keep [][]*certinfo.Certificate // keep addresses distinct
-	for i := range 50 * max {
+	for i := range 50 * entries {
 		c := cert("CN=s"+strconv.Itoa(i), "CN=i", "s"+strconv.Itoa(i))
 		ch := []*certinfo.Certificate{c}
 		keep = append(keep, ch)
 		cc.get(ch, i%2 == 0)
-		if n := cc.len(); n > 2*max {
-			t.Fatalf("after %d chains: %d entries, want ≤ %d", i+1, n, 2*max)
+		if n := cc.len(); n > 2*entries {
+			t.Fatalf("after %d chains: %d entries, want ≤ %d", i+1, n, 2*entries)
 		}
 	}
 	// A recently used entry survives a generation change.
 	hot := keep[len(keep)-1]
-	for i := range 3 * max {
+	for i := range 3 * entries {
 		c := cert("CN=t"+strconv.Itoa(i), "CN=i", "")
 		keep = append(keep, []*certinfo.Certificate{c})
 		cc.get(keep[len(keep)-1], false)
@@ -85,5 +85,4 @@ func TestChainCacheBounded(t *testing.T) {
 	if cc.len() > n {
 		t.Errorf("an oversized chain was kept (%d entries, was %d)", cc.len(), n)
 	}
-	_ = keep
 }

@@ -18,7 +18,7 @@ import (
 // time).
 //
 // A Cache is not safe for concurrent use. The nil *Cache keeps nothing:
-// its methods are JA3 and JA4.
+// its methods are JA3, JA3S and JA4.
 type Cache struct {
 	ja3, ja4, ja3s *twogen.Map[cached]
 	buf            []byte

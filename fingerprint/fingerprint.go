@@ -60,17 +60,7 @@ func appendJA3(b []byte, ch *dissect.ClientHello) []byte {
 	b = append(b, ',')
 	b = appendDecimal(b, ch.CipherSuites, true)
 	b = append(b, ',')
-	n := 0
-	for _, e := range ch.Extensions {
-		if isGREASE(e.Type) {
-			continue
-		}
-		if n > 0 {
-			b = append(b, '-')
-		}
-		b = strconv.AppendUint(b, uint64(e.Type), 10)
-		n++
-	}
+	b = appendExtensionTypes(b, ch.Extensions, true)
 	b = append(b, ',')
 	b = appendDecimal(b, ch.SupportedGroups, true)
 	b = append(b, ',')
@@ -109,13 +99,7 @@ func appendJA3S(b []byte, sh *dissect.ServerHello) []byte {
 	b = append(b, ',')
 	b = strconv.AppendUint(b, uint64(sh.CipherSuite), 10)
 	b = append(b, ',')
-	for i, e := range sh.Extensions {
-		if i > 0 {
-			b = append(b, '-')
-		}
-		b = strconv.AppendUint(b, uint64(e.Type), 10)
-	}
-	return b
+	return appendExtensionTypes(b, sh.Extensions, false)
 }
 
 // JA4 returns the JA4 fingerprint of a ClientHello and its raw form JA4_r,
@@ -232,9 +216,10 @@ func appendJA4R(b []byte, ch *dissect.ClientHello, transport byte) ja4Raw {
 	b = append(b, '_')
 	slices.Sort(sorted)
 	b = appendHexList(b, sorted)
-	if n := countWithoutGREASE(ch.SignatureAlgorithms); n > 0 {
+	// ebuf held sorted, which is written to b already: it is free again.
+	if sigs := appendWithoutGREASE(ebuf[:0], ch.SignatureAlgorithms); len(sigs) > 0 {
 		b = append(b, '_')
-		b = appendHexList(b, appendWithoutGREASE(ebuf[:0], ch.SignatureAlgorithms))
+		b = appendHexList(b, sigs)
 	}
 	r.b = b
 	return r
@@ -322,16 +307,6 @@ func appendWithoutGREASE(out, vs []uint16) []uint16 {
 	return out
 }
 
-func countWithoutGREASE(vs []uint16) int {
-	n := 0
-	for _, v := range vs {
-		if !isGREASE(v) {
-			n++
-		}
-	}
-	return n
-}
-
 // appendHexList appends vs as 4-digit lowercase hex values joined by ','.
 func appendHexList(b []byte, vs []uint16) []byte {
 	const digits = "0123456789abcdef"
@@ -344,15 +319,8 @@ func appendHexList(b []byte, vs []uint16) []byte {
 	return b
 }
 
-// hash12 is the first 12 hex digits of the SHA-256 of s, or
-// "000000000000" for an empty s (JA4.md).
-func hash12(s string) string {
-	var out [ja4HashLen]byte
-	putHash12(out[:], []byte(s))
-	return string(out[:])
-}
-
-// putHash12 writes hash12(string(b)) to out[:12].
+// putHash12 writes the first 12 hex digits of the SHA-256 of b to
+// out[:12], or "000000000000" for an empty b (JA4.md).
 func putHash12(out, b []byte) {
 	if len(b) == 0 {
 		copy(out, emptyHash)
@@ -372,6 +340,24 @@ func md5hex(b []byte) string {
 
 // appendDecimal appends vs in decimal joined by '-', without GREASE values
 // when skipGREASE is set.
+// appendExtensionTypes is appendDecimal of the extensions' types.
+func appendExtensionTypes(b []byte, exts []dissect.Extension, skipGREASE bool) []byte {
+	n := 0
+	for _, e := range exts {
+		if skipGREASE && isGREASE(e.Type) {
+			continue
+		}
+		if n > 0 {
+			b = append(b, '-')
+		}
+		b = strconv.AppendUint(b, uint64(e.Type), 10)
+		n++
+	}
+	return b
+}
+
+// appendDecimal appends vs in decimal, '-'-joined, leaving GREASE values
+// out when skipGREASE.
 func appendDecimal(b []byte, vs []uint16, skipGREASE bool) []byte {
 	n := 0
 	for _, v := range vs {

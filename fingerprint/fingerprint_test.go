@@ -367,3 +367,10 @@ func TestFramed(t *testing.T) {
 		}
 	}
 }
+
+// hash12 is putHash12 of s, as a string.
+func hash12(s string) string {
+	var out [ja4HashLen]byte
+	putHash12(out[:], []byte(s))
+	return string(out[:])
+}
