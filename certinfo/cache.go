@@ -1,7 +1,6 @@
 package certinfo
 
 import (
-	"crypto/sha256"
 	"unsafe"
 )
 
@@ -86,7 +85,7 @@ func (c *Cache) Parse(der []byte) *Certificate {
 		e.ref = true
 		return e.cert
 	}
-	cert := parse(der, sha256.Sum256(der))
+	cert := Parse(der)
 	c.add(der, cert)
 	return cert
 }

@@ -42,13 +42,7 @@ type Certificate struct {
 // and Length are always set. When crypto/x509 rejects der, the fields the
 // cryptobyte fallback could read are filled in and ParseError is set.
 func Parse(der []byte) *Certificate {
-	return parse(der, sha256.Sum256(der))
-}
-
-// parse is Parse with the SHA-256 of der already computed (Cache.Parse
-// needs it for its key).
-func parse(der []byte, s256 [sha256.Size]byte) *Certificate {
-	s1 := sha1.Sum(der)
+	s256, s1 := sha256.Sum256(der), sha1.Sum(der)
 	c := &Certificate{
 		SHA256: hex.EncodeToString(s256[:]),
 		SHA1:   hex.EncodeToString(s1[:]),

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/tlsinspect/tlsinspect/iana"
 )
 
 // Extension types decoded by the message parsers (IANA TLS ExtensionType Values).
@@ -71,7 +73,7 @@ func extensionLabel(typ uint16) string {
 	switch {
 	case int(typ) < len(extensionLabelsLow):
 		return extensionLabelsLow[typ]
-	case typ&0x0f0f == 0x0a0a && typ>>12 == typ>>4&0xf:
+	case iana.IsGREASE(typ):
 		return greaseLabels[typ>>12]
 	}
 	if l, ok := extensionLabels[typ]; ok {

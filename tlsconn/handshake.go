@@ -605,10 +605,7 @@ func (c *conn) serverHello(m *dissect.ServerHello, err error) {
 	s.CipherSuite = &v.suite
 	s.CipherSuiteID = &v.suiteID
 	s.Compression = &v.compression
-	s.ServerExtensions = make([]string, 0, len(m.Extensions))
-	for _, e := range m.Extensions {
-		s.ServerExtensions = append(s.ServerExtensions, iana.ExtensionName(e.Type))
-	}
+	s.ServerExtensions = c.t.names.extensionNames(m.Extensions)
 	if m.ALPN != "" {
 		s.ALPN = &v.alpn
 	}

@@ -87,6 +87,9 @@ func TestNameListsKeys(t *testing.T) {
 	if got := nl.names8(kindCompression, []uint8{0}); !slices.Equal(got, []string{"null"}) {
 		t.Errorf("compression [0]: %q", got)
 	}
+	if got, want := nl.names(kindSuites, []uint16{0}), []string{iana.CipherSuiteName(0)}; !slices.Equal(got, want) {
+		t.Errorf("suites [0] after compression [0]: %q, want %q", got, want)
+	}
 	if got := nl.names8(kindPointFormats, []uint8{0}); !slices.Equal(got, []string{"uncompressed"}) {
 		t.Errorf("point formats [0]: %q", got)
 	}
