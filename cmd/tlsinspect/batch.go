@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// batchWriter holds what the report writes when files are read into a
-// pipe or a file: the report flushes every record (so that `| jq` or
+// batchWriter holds what the report writes to standard output when files
+// are read into a pipe or a file (-o files are not batched: their rotation
+// counts the bytes written): the report flushes every record (so that `| jq` or
 // `| head` sees each connection as it completes), which costs a write(2)
 // each, as much as the JSON encoding of the record. A record is passed on
 // at most delay after it was written (a timer started by the first record
@@ -18,7 +19,6 @@ type batchWriter struct {
 	mu    sync.Mutex
 	w     *bufio.Writer
 	timer *time.Timer // running while records wait
-	err   error       // of a flush the timer did
 }
 
 const batchDelay = 100 * time.Millisecond
@@ -30,24 +30,20 @@ func newBatchWriter(w io.Writer, delay time.Duration) *batchWriter {
 func (b *batchWriter) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.err != nil {
-		return 0, b.err
-	}
-	n, err := b.w.Write(p)
+	n, err := b.w.Write(p) // after a failed flush, bufio returns its error
 	if err == nil && b.w.Buffered() > 0 && b.timer == nil {
 		b.timer = time.AfterFunc(b.delay, b.flushLater)
 	}
 	return n, err
 }
 
-// flushLater is the timer's flush.
+// flushLater is the timer's flush. Its error stays in the bufio.Writer,
+// which returns it from every later Write and Flush.
 func (b *batchWriter) flushLater() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.timer = nil
-	if err := b.w.Flush(); err != nil && b.err == nil {
-		b.err = err
-	}
+	b.w.Flush()
 }
 
 // Flush writes what is held, and stops the timer.
@@ -58,8 +54,5 @@ func (b *batchWriter) Flush() error {
 		b.timer.Stop()
 		b.timer = nil
 	}
-	if err := b.w.Flush(); err != nil {
-		return err
-	}
-	return b.err
+	return b.w.Flush()
 }
