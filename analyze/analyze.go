@@ -170,9 +170,9 @@ func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush fun
 	// one call for many packets, most of which need little else.
 	bs, batched := src.(batchSource)
 	batch := make([]capture.Packet, readBatch)
-	var since int // packets since ctx was last looked at
+	since := 64 // packets since ctx was last looked at: look at once
 	for {
-		if since >= 64 || since == 0 { // cheaper than looking at every packet
+		if since >= 64 { // cheaper than looking at every packet
 			select {
 			case <-done:
 				return nil

@@ -206,12 +206,24 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 			b.items = append(b.items, it)
 		}
 	}
-	add := func(h uint64, it item) {
+	// slot appends an empty item to the batch of flow hash h, and returns
+	// it with data made to live as long as the round (own). The item is
+	// filled where it lies: it is large, and copying a composite literal
+	// into the batch cost more than the rest of the reader's work.
+	slot := func(h uint64, data []byte) (*item, []byte) {
 		b := cur[h%uint64(nw)]
-		b.items = append(b.items, it)
+		if data != nil {
+			data = own(b, data)
+		}
+		b.items = append(b.items, item{})
 		if b.bytes >= roundBytes {
 			full = true
 		}
+		return &b.items[len(b.items)-1], data
+	}
+	add := func(h uint64, x item) {
+		it, _ := slot(h, nil)
+		*it = x
 	}
 
 	readErr := readLoop(ctx, src, &cfg, &c, func(n uint64, at time.Time, quiet bool) {
@@ -219,29 +231,21 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		if quiet {
 			send() // what was read is reported without waiting for more
 		}
-	}, func(n uint64, pp *capture.Packet) {
-		p := *pp // p.Data is replaced by the worker's copy
+	}, func(n uint64, p *capture.Packet) {
 		// The reader reads the header of most packets (it is where the
 		// flow is, and the worker then need not touch the packet unless
 		// its connection wants the payload); FlowHash the flow of most
 		// others; the rest it decodes.
 		if hdr.Read(p.LinkType, p.Data) {
-			hash := hdr.Hash()
-			b := cur[hash%uint64(nw)]
-			p.Data = own(b, p.Data)
-			// The item is filled where it lies: it is large, and copying
-			// a composite literal into the batch cost more than the rest.
-			b.items = append(b.items, item{})
-			it := &b.items[len(b.items)-1]
-			it.kind, it.n, it.p, it.hdr = itemHeader, n, p, hdr
-			if b.bytes >= roundBytes {
-				full = true
-			}
+			it, data := slot(hdr.Hash(), p.Data)
+			it.kind, it.n, it.p, it.hdr = itemHeader, n, *p, hdr
+			it.p.Data = data // the worker's copy, or kept
 		} else if h, ok := packet.FlowHash(p.LinkType, p.Data); ok {
-			p.Data = own(cur[h%uint64(nw)], p.Data)
-			add(h, item{kind: itemPacket, n: n, p: p})
+			it, data := slot(h, p.Data)
+			it.kind, it.n, it.p = itemPacket, n, *p
+			it.p.Data = data
 		} else {
-			readerEmissions = readerDecode(dec, &c, n, p, readerEmissions, add)
+			readerEmissions = readerDecode(dec, &c, n, *p, readerEmissions, add)
 		}
 		queued++
 		if full || queued >= roundPackets*nw || queued%8 == 0 && time.Since(sent) >= roundDelay {
