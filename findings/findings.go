@@ -128,11 +128,13 @@ func (c *Checker) Check(s *tlsconn.Summary) []tlsconn.Finding {
 const numIDs = 31
 
 // builder collects details per ID, indexed by rank. The first detail of an
-// ID is stored inline (one): most findings have one.
+// ID is kept inline (most findings have one), the rest in more. It holds
+// no pointer into itself, so that it stays on the stack of Check.
 type builder struct {
-	details [numIDs][]string
-	one     [numIDs][1]string
-	n       int // IDs with at least one detail: the size of the result
+	has   [numIDs]bool
+	first [numIDs]string
+	more  [numIDs][]string
+	n     int // IDs with a detail: the size of the result
 }
 
 func (b *builder) add(id, text string) {
@@ -144,26 +146,24 @@ func (b *builder) add(id, text string) {
 }
 
 func (b *builder) addAt(i int, text string) {
-	d := b.details[i]
 	switch {
-	case len(d) == 0:
-		b.one[i][0] = text
-		b.details[i] = b.one[i][:1:1] // a second detail moves them out
+	case !b.has[i]:
+		b.has[i], b.first[i] = true, text
 		b.n++
-	case !slices.Contains(d, text):
-		b.details[i] = append(d, text)
+	case text != b.first[i] && !slices.Contains(b.more[i], text):
+		b.more[i] = append(b.more[i], text)
 	}
 }
 
 func (b *builder) findings() []tlsconn.Finding {
 	out := make([]tlsconn.Finding, 0, b.n)
 	for i, e := range IDs {
-		d := b.details[i]
-		if len(d) == 0 {
+		if !b.has[i] {
 			continue
 		}
-		text := d[0] // the common case: one detail, nothing to join
-		if len(d) > 1 {
+		text := b.first[i] // the common case: one detail, nothing to join
+		if more := b.more[i]; len(more) > 0 {
+			d := append([]string{text}, more...)
 			text = strings.Join(d[:min(len(d), maxDetails)], "; ")
 			if len(d) > maxDetails {
 				text += " (and " + strconv.Itoa(len(d)-maxDetails) + " more)"
