@@ -54,13 +54,9 @@ func (c *Cache) Len() int {
 // lookup returns the fingerprint of raw (built in c.buf) from table t, or
 // print(raw), kept in t unless raw is over MaxCachedRaw.
 func (c *Cache) lookup(t *twogen.Map[cached], raw []byte, print func([]byte) string) (string, string) {
-	if e, ok := t.Get(raw); ok {
-		return e.print, e.raw
-	}
-	e := cached{print: print(raw), raw: string(raw)}
-	if len(raw) <= MaxCachedRaw {
-		t.Put(e.raw, e)
-	}
+	e := t.Lookup(raw, func(k string) (cached, bool) {
+		return cached{print: print(raw), raw: k}, len(raw) <= MaxCachedRaw
+	})
 	return e.print, e.raw
 }
 

@@ -35,26 +35,21 @@ func newCertRequests() *certRequests {
 // negotiated version, nil if nothing could be read of it; a parse error is
 // passed to warn.
 func (cr *certRequests) summary(body []byte, version uint16, warn func(error)) *CertRequest {
-	keep := cr != nil && len(body) <= maxCertReqBytes
-	if keep {
-		k := append(cr.key[:0], byte(version>>8), byte(version))
-		k = append(k, body...)
-		cr.key = k
-		if s, ok := cr.m.Get(k); ok {
-			return s
+	summarize := func(string) (*CertRequest, bool) {
+		m, err := dissect.ParseCertificateRequest(body, version)
+		if err != nil {
+			warn(err)
 		}
+		if m == nil {
+			return nil, false
+		}
+		return certRequest(m), err == nil // kept only when clean
 	}
-	m, err := dissect.ParseCertificateRequest(body, version)
-	if err != nil {
-		warn(err)
-		keep = false
+	if cr == nil || len(body) > maxCertReqBytes {
+		s, _ := summarize("")
+		return s
 	}
-	if m == nil {
-		return nil
-	}
-	s := certRequest(m)
-	if keep {
-		cr.m.Put(string(cr.key), s)
-	}
-	return s
+	k := append(cr.key[:0], byte(version>>8), byte(version))
+	cr.key = append(k, body...)
+	return cr.m.Lookup(cr.key, summarize)
 }

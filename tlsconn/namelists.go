@@ -110,12 +110,9 @@ func listNames[T uint8 | uint16](nl *nameLists, kind nameKind, vs []T) []string 
 		k = append(k, byte(uint16(v)>>8), byte(v)) // 2 bytes whatever the width; the kind tells lists apart
 	}
 	nl.key = k
-	if l, ok := nl.lists.Get(k); ok {
-		return l
-	}
-	l := slices.Clip(names(vs, name, kind.skipsGREASE()))
-	nl.lists.Put(string(k), l)
-	return l
+	return nl.lists.Lookup(k, func(string) ([]string, bool) {
+		return slices.Clip(names(vs, name, kind.skipsGREASE())), true
+	})
 }
 
 // names names vs with name, leaving GREASE values out when skipGREASE.

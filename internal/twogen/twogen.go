@@ -33,6 +33,21 @@ func (m *Map[V]) Get(key []byte) (V, bool) {
 	return v, ok
 }
 
+// Lookup returns the value of key, or else compute's: compute is given key
+// as a string (a value that holds the key can share it) and says whether
+// its value may be kept.
+func (m *Map[V]) Lookup(key []byte, compute func(key string) (V, bool)) V {
+	if v, ok := m.Get(key); ok {
+		return v
+	}
+	k := string(key)
+	v, keep := compute(k)
+	if keep {
+		m.Put(k, v)
+	}
+	return v
+}
+
 // Put sets the value of key.
 func (m *Map[V]) Put(key string, v V) {
 	if _, ok := m.cur[key]; !ok && len(m.cur) >= m.max {

@@ -40,3 +40,27 @@ func TestGetAllocates(t *testing.T) {
 		t.Errorf("%v allocations per Get", n)
 	}
 }
+
+// TestLookup: compute runs on a miss only, gets the key, and its value is
+// kept only when it says so.
+func TestLookup(t *testing.T) {
+	m := New[string](4)
+	calls := 0
+	compute := func(keep bool) func(string) (string, bool) {
+		return func(k string) (string, bool) {
+			calls++
+			return "v-" + k, keep
+		}
+	}
+	if v := m.Lookup([]byte("a"), compute(true)); v != "v-a" || calls != 1 {
+		t.Fatalf("miss: %q after %d calls", v, calls)
+	}
+	if v := m.Lookup([]byte("a"), compute(true)); v != "v-a" || calls != 1 {
+		t.Fatalf("hit: %q after %d calls", v, calls)
+	}
+	m.Lookup([]byte("b"), compute(false))
+	m.Lookup([]byte("b"), compute(false))
+	if calls != 3 || m.Len() != 1 {
+		t.Fatalf("a value not to keep: %d calls, %d held", calls, m.Len())
+	}
+}
