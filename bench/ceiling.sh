@@ -58,7 +58,11 @@ for f in "$@"; do
 	base=$OUT/ceiling-$(basename "$f" .pcap)
 	tcpdump -r "$f" -w "$base-0.pcap" "$even" 2>/dev/null
 	tcpdump -r "$f" -w "$base-1.pcap" "not ($even)" 2>/dev/null
-	cat "$f" "$base-0.pcap" "$base-1.pcap" >/dev/null # page cache warm
+	# Page cache warm, in the state a first read leaves (compare.sh's warm).
+	for g in "$f" "$base-0.pcap" "$base-1.pcap"; do
+		dd if="$g" iflag=nocache count=0 status=none 2>/dev/null || true
+		cat "$g" >/dev/null
+	done
 	one=() two=() w2=()
 	for ((i = 0; i < RUNS; i++)); do
 		one+=("$(ms run "$f" 1)")

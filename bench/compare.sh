@@ -5,9 +5,10 @@
 # Builds tlsinspect, the capture generators and the decode floor
 # (bench/cmd/floor), generates captures into bench/out/ (ignored by git;
 # reused when a file with the same parameters is already there), then on
-# each capture, with the page cache warm, runs every tool once per round,
-# RUNS rounds (the tools alternate run by run, so that a slow spell of the
-# machine is shared out), under GNU time, and prints markdown tables of the
+# each capture, with the page cache warm (dropped and read again: CACHE
+# below), runs every tool once per round, RUNS rounds (the tools alternate
+# run by run, so that a slow spell of the machine is shared out), under GNU
+# time, and prints markdown tables of the
 # median wall time, MB/s, handshakes/s, handshakes found, peak RSS and the
 # speed ratio to tlsinspect; then tlsinspect's peak RSS on captures 4 times
 # larger. The tables also go to bench/out/compare.md.
@@ -49,6 +50,10 @@
 #                   deletes, at the end, the captures this run generated
 #   TIMEOUT=1800    seconds before a single tool run is killed
 #   INSTALL=1       first apt-get install -y tshark ssldump libndpi-bin time
+#   CACHE=reread    before timing a capture, drop it from the page cache and
+#                   read it once (the state a first read from disk leaves);
+#                   CACHE=asis only reads it, leaving it as it was cached
+#                   (see warm below)
 #
 # Needs GNU time as /usr/bin/time (apt-get install -y time) and, with the
 # default sizes, about 3.2 GB of disk in bench/out/ (2.3 GB of it the ×4
@@ -342,10 +347,25 @@ for c in bulk hs real; do
 	SIZE[$c]=$(stat -c %s "${FILE_OF[$c]}")
 done
 
+# warm FILE: puts FILE in the page cache in one known state. A file still
+# cached from being written (by the generators here, or by tcpdump) is held
+# in small pages, which make every read of it cost the kernel about twice
+# as much (a bare read loop over the bulk capture: 36 ms against 17 ms)
+# as the large pages of a file read from disk. Which state a capture is in
+# depends on its history, so it is set here: dropped from the cache (dd
+# iflag=nocache) and read again. Every tool reads the same file in the same
+# state.
+warm() {
+	if [[ ${CACHE:-reread} == reread ]]; then
+		dd if="$1" iflag=nocache count=0 status=none 2>/dev/null || true
+	fi
+	cat "$1" >/dev/null
+}
+
 for c in "${CAPS[@]}"; do
 	f=${FILE_OF[$c]}
 	echo "== $c: $f, $((SIZE[$c] / 1000000)) MB, ${EXPECT[$c]} handshakes; $RUNS rounds of: ${TOOLS[*]}" >&2
-	cat "$f" >/dev/null
+	warm "$f"
 	for t in tlsinspect tlsinspect-w2; do
 		if has "${TOOLS[*]}" "$t"; then
 			TICOUNT[$c.$t]=$(tlsinspect_count "$t" "$f") || exit 2
@@ -393,7 +413,7 @@ report() {
 		"$(command -v ssldump >/dev/null && echo "· ssldump $(version_of ssldump)")" \
 		"$(command -v ndpiReader >/dev/null && echo "· ndpiReader (libndpi-bin $(version_of libndpi-bin))")" \
 		"· GNU time $(version_of time)"
-	echo "- $(date -u '+%Y-%m-%d %H:%M UTC'); wall time is the median of $RUNS runs, the tools alternating run by run, page cache warm;" \
+	echo "- $(date -u '+%Y-%m-%d %H:%M UTC'); wall time is the median of $RUNS runs, the tools alternating run by run, page cache warm (CACHE=${CACHE:-reread});" \
 		"peak RSS is the largest of the runs; ratio = this tool's wall time ÷ ${TI_LABEL}'s (how many times faster tlsinspect is)"
 	echo
 	local c t base
@@ -469,7 +489,7 @@ if has "$ONLY" mem; then
 	for spec in "bulk $BULK_CONNS" "bulk $((BULK_CONNS * MEM_FACTOR))" "hs $HS_CONNS" "hs $((HS_CONNS * MEM_FACTOR))"; do
 		read -r shape n <<<"$spec"
 		if [[ $shape == bulk ]]; then f=$(bulk_name "$n"); else f=$(hs_name "$n"); fi
-		cat "$f" >/dev/null
+		warm "$f"
 		got=$(tlsinspect_count tlsinspect "$f")
 		read -r wall _ _ rss rc _ <<<"$(timed tlsinspect "$f")"
 		((rc == 0)) || NOTES+=("tlsinspect on $f: exit status $rc")
