@@ -77,7 +77,8 @@ func (l jsonRecords) Close() error { return l.w.Flush() }
 // (summaryjson.go) that costs a fraction of reflection's time.
 type JSON struct {
 	jsonRecords
-	buf []byte // reused from one record to the next
+	buf   []byte // reused from one record to the next
+	certs certJSON
 }
 
 // NewJSON returns a JSON lines writer.
@@ -85,7 +86,7 @@ func NewJSON(w io.Writer) *JSON { return &JSON{jsonRecords: newJSONRecords(w)} }
 
 // Write encodes s.
 func (j *JSON) Write(s *tlsconn.Summary) error {
-	b, err := appendSummaryJSON(j.buf[:0], s)
+	b, err := appendSummaryJSON(j.buf[:0], s, &j.certs)
 	if err != nil {
 		// A value encoding/json refuses: let it say why, in its words.
 		return j.write(s)

@@ -31,8 +31,9 @@ import (
 // and JSON.Write lets encoding/json encode the record, so that the error
 // is reported in its words.
 
-// appendSummaryJSON appends the JSON encoding of s to b.
-func appendSummaryJSON(b []byte, s *tlsconn.Summary) ([]byte, error) {
+// appendSummaryJSON appends the JSON encoding of s to b, taking the
+// certificates' from certs (nil: none kept).
+func appendSummaryJSON(b []byte, s *tlsconn.Summary, certs *certJSON) ([]byte, error) {
 	if s == nil {
 		return append(b, "null"...), nil
 	}
@@ -263,11 +264,11 @@ func appendSummaryJSON(b []byte, s *tlsconn.Summary) ([]byte, error) {
 	b = append(b, `,"client_cert_sent":`...)
 	b = appendBoolPtrJSON(b, s.ClientCertSent)
 	b = append(b, `,"server_certificates":`...)
-	if b, err = appendCertificatesJSON(b, s.ServerCertificates); err != nil {
+	if b, err = certs.appendChain(b, s.ServerCertificates); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"client_certificates":`...)
-	if b, err = appendCertificatesJSON(b, s.ClientCertificates); err != nil {
+	if b, err = certs.appendChain(b, s.ClientCertificates); err != nil {
 		return nil, err
 	}
 
@@ -397,7 +398,21 @@ func appendCertRequestJSON(b []byte, cr *tlsconn.CertRequest) []byte {
 	return append(b, '}')
 }
 
-func appendCertificatesJSON(b []byte, certs []*certinfo.Certificate) ([]byte, error) {
+// certJSON keeps the JSON of the certificates encoded: a chain repeats
+// across connections, as the same *certinfo.Certificate values (the
+// tlsconn.Tracker's certinfo.Cache gives one per DER, never changed once
+// parsed), and encoding one costs more than the rest of a summary's
+// strings. A nil *certJSON keeps nothing. Being a map key keeps a
+// certificate alive, so its address is never another's while here.
+type certJSON struct {
+	m map[*certinfo.Certificate][]byte
+}
+
+// maxCertJSON bounds certJSON: at about 500 bytes each, 2 MB; all are
+// dropped when it is reached.
+const maxCertJSON = 4096
+
+func (cj *certJSON) appendChain(b []byte, certs []*certinfo.Certificate) ([]byte, error) {
 	if certs == nil {
 		return append(b, "null"...), nil
 	}
@@ -410,9 +425,22 @@ func appendCertificatesJSON(b []byte, certs []*certinfo.Certificate) ([]byte, er
 			b = append(b, "null"...)
 			continue
 		}
+		if cj != nil {
+			if e, ok := cj.m[c]; ok {
+				b = append(b, e...)
+				continue
+			}
+		}
+		start := len(b)
 		var err error
 		if b, err = appendCertificateJSON(b, c); err != nil {
 			return nil, err
+		}
+		if cj != nil {
+			if len(cj.m) >= maxCertJSON || cj.m == nil {
+				cj.m = make(map[*certinfo.Certificate][]byte)
+			}
+			cj.m[c] = bytes.Clone(b[start:])
 		}
 	}
 	return append(b, ']'), nil

@@ -127,6 +127,18 @@ func checkCaptures(t *testing.T, files []string) []*tlsconn.Summary {
 
 func TestSummaryJSONProjectCaptures(t *testing.T) {
 	sums := checkCaptures(t, testcorpus.Files(t, pcapDir))
+	// Every summary twice through one writer: its certificates' JSON is
+	// then mostly taken from what it kept (certJSON), across captures.
+	var want []byte
+	for range 2 {
+		for _, s := range sums {
+			line, _ := encodingJSON(s)
+			want = append(want, line...)
+		}
+	}
+	if got := render(t, "json", append(sums[:len(sums):len(sums)], sums...)); got != string(want) {
+		t.Fatalf("JSON writer, certificates kept, differs from encoding/json %s", firstDifference([]byte(got), want))
+	}
 	// The key logs must have reached the pipeline, or what only
 	// decryption fills went untested.
 	var decrypted, serverParams, certs int
