@@ -17,6 +17,7 @@ import (
 	"github.com/tlsinspect/tlsinspect/capture"
 	"github.com/tlsinspect/tlsinspect/iana"
 	"github.com/tlsinspect/tlsinspect/packet"
+	"github.com/tlsinspect/tlsinspect/report"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
 
@@ -224,6 +225,28 @@ func BenchmarkBulk(b *testing.B) {
 func BenchmarkHandshakes(b *testing.B) {
 	capBytes, m := handshakeCapture(b)
 	benchPipeline(b, capBytes, m)
+}
+
+// BenchmarkHandshakesJSON: BenchmarkHandshakes with one worker, writing
+// JSON lines (to io.Discard) as `tlsinspect -T json` does.
+func BenchmarkHandshakesJSON(b *testing.B) {
+	capBytes, m := handshakeCapture(b)
+	b.SetBytes(int64(len(capBytes)))
+	b.ReportAllocs()
+	var c analyze.Counts
+	b.ResetTimer()
+	for b.Loop() {
+		w := report.NewJSON(io.Discard)
+		c = runWorkers(b, capBytes, 1, func(s *tlsconn.Summary) {
+			if err := w.Write(s); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	if c.TLS.Established != len(m.Conns) {
+		b.Fatalf("%d handshakes established, want %d", c.TLS.Established, len(m.Conns))
+	}
+	b.ReportMetric(float64(c.TLS.Handshakes)*float64(b.N)/b.Elapsed().Seconds(), "handshakes/s")
 }
 
 // BenchmarkDecodeFloor reads the bulk capture and decodes every packet down
