@@ -90,23 +90,15 @@ func TestWorkersMixedFamilies(t *testing.T) {
 	// IPv4 first: its connection then has packets before and after the
 	// first IPv6 one.
 	for i, name := range []string{"tls12-ecdhe-go.pcap", "ipv6-go.pcap"} {
-		src, err := capture.OpenFile(testcap.Path(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			p, err := src.Next()
-			if err != nil {
-				break
-			}
+		testcap.Each(t, testcap.Path(name), func(d *testcap.Packet) {
+			p := d.Packet
 			p.Data = bytes.Clone(p.Data)
 			if len(p.Data) >= 54 && p.Data[12] == 0x86 && p.Data[13] == 0xdd {
 				// ::1 to 2001::1: addresses whose high half is not zero.
 				p.Data[22], p.Data[23], p.Data[38], p.Data[39] = 0x20, 0x01, 0x20, 0x01
 			}
 			ps[i] = append(ps[i], p)
-		}
-		src.Close()
+		})
 		if len(ps[i]) == 0 || ps[i][0].LinkType != layers.LinkTypeEthernet {
 			t.Fatalf("%s: %d packets, want Ethernet ones", name, len(ps[i]))
 		}
