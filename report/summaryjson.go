@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tlsinspect/tlsinspect/certinfo"
+	"github.com/tlsinspect/tlsinspect/internal/twogen"
 	"github.com/tlsinspect/tlsinspect/msgview"
 	"github.com/tlsinspect/tlsinspect/tlsconn"
 )
@@ -399,18 +400,22 @@ func appendCertRequestJSON(b []byte, cr *tlsconn.CertRequest) []byte {
 }
 
 // certJSON keeps the JSON of the certificates encoded: a chain repeats
-// across connections, as the same *certinfo.Certificate values (the
-// tlsconn.Tracker's certinfo.Cache gives one per DER, never changed once
-// parsed), and encoding one costs more than the rest of a summary's
-// strings. A nil *certJSON keeps nothing. Being a map key keeps a
-// certificate alive, so its address is never another's while here.
+// across connections, and encoding a certificate costs more than the rest
+// of a summary's strings. An entry is found by the certificate's SHA256,
+// the hash of the DER that every other field is read from; a certificate
+// without one is not kept, nor one whose JSON is over maxCertJSONBytes. A
+// nil *certJSON keeps nothing.
 type certJSON struct {
-	m map[*certinfo.Certificate][]byte
+	m *twogen.Map[[]byte]
 }
 
-// maxCertJSON bounds certJSON: at about 500 bytes each, 2 MB; all are
-// dropped when it is reached.
-const maxCertJSON = 4096
+// The bounds of certJSON: two generations of maxCertJSON entries of at most
+// maxCertJSONBytes each, 8 MiB at worst (a chain's certificates are about
+// 500 bytes each).
+const (
+	maxCertJSON      = 1024
+	maxCertJSONBytes = 4 << 10
+)
 
 func (cj *certJSON) appendChain(b []byte, certs []*certinfo.Certificate) ([]byte, error) {
 	if certs == nil {
@@ -425,8 +430,12 @@ func (cj *certJSON) appendChain(b []byte, certs []*certinfo.Certificate) ([]byte
 			b = append(b, "null"...)
 			continue
 		}
-		if cj != nil {
-			if e, ok := cj.m[c]; ok {
+		keep := cj != nil && c.SHA256 != ""
+		if keep {
+			if cj.m == nil {
+				cj.m = twogen.New[[]byte](maxCertJSON)
+			}
+			if e, ok := cj.m.GetString(c.SHA256); ok {
 				b = append(b, e...)
 				continue
 			}
@@ -436,11 +445,8 @@ func (cj *certJSON) appendChain(b []byte, certs []*certinfo.Certificate) ([]byte
 		if b, err = appendCertificateJSON(b, c); err != nil {
 			return nil, err
 		}
-		if cj != nil {
-			if len(cj.m) >= maxCertJSON || cj.m == nil {
-				cj.m = make(map[*certinfo.Certificate][]byte)
-			}
-			cj.m[c] = bytes.Clone(b[start:])
+		if keep && len(b)-start <= maxCertJSONBytes {
+			cj.m.Put(c.SHA256, bytes.Clone(b[start:]))
 		}
 	}
 	return append(b, ']'), nil

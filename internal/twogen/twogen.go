@@ -1,5 +1,5 @@
 // Package twogen is the bounded map behind the caches of things that
-// repeat across connections (fingerprints, name lists): two generations
+// repeat across connections (fingerprints, name lists, certificates' JSON): two generations
 // of at most a fixed number of entries each. When the current generation
 // is full it becomes the old one and the one before is dropped; a hit in
 // the old generation moves the entry back to the current one, so what is
@@ -24,11 +24,27 @@ func (m *Map[V]) Get(key []byte) (V, bool) {
 	if v, ok := m.cur[string(key)]; ok {
 		return v, true
 	}
-	v, ok := m.old[string(key)]
+	if _, ok := m.old[string(key)]; !ok {
+		var zero V
+		return zero, false
+	}
+	return m.promote(string(key))
+}
+
+// GetString is Get for a key that is a string already.
+func (m *Map[V]) GetString(key string) (V, bool) {
+	if v, ok := m.cur[key]; ok {
+		return v, true
+	}
+	return m.promote(key)
+}
+
+// promote moves key's entry, if the old generation has it, to the current one.
+func (m *Map[V]) promote(key string) (V, bool) {
+	v, ok := m.old[key]
 	if ok {
-		k := string(key)
-		delete(m.old, k)
-		m.Put(k, v)
+		delete(m.old, key)
+		m.Put(key, v)
 	}
 	return v, ok
 }

@@ -22,6 +22,9 @@ func TestMap(t *testing.T) {
 	if _, ok := m.Get([]byte("0")); ok {
 		t.Error("an entry unused for many generations is still there")
 	}
+	if _, ok := m.GetString("0"); ok {
+		t.Error("GetString: an entry unused for many generations is still there")
+	}
 	if v, ok := m.Get([]byte("99")); !ok || v != 99 {
 		t.Errorf("the last entry: %d, %v", v, ok)
 	}
@@ -31,13 +34,35 @@ func TestMap(t *testing.T) {
 	}
 }
 
-// A hit allocates nothing.
+// A hit allocates nothing, nor does a miss.
 func TestGetAllocates(t *testing.T) {
 	m := New[string](4)
 	m.Put("key", "value")
-	key := []byte("key")
-	if n := testing.AllocsPerRun(100, func() { m.Get(key) }); n != 0 {
+	key, other := []byte("key"), []byte("other")
+	if n := testing.AllocsPerRun(100, func() { m.Get(key); m.Get(other) }); n != 0 {
 		t.Errorf("%v allocations per Get", n)
+	}
+}
+
+// GetString finds what Get finds, and brings an entry of the old
+// generation back as Get does.
+func TestGetString(t *testing.T) {
+	m := New[int](2)
+	m.Put("a", 1)
+	m.Put("b", 2)
+	m.Put("c", 3) // a and b are the old generation
+	if v, ok := m.GetString("a"); !ok || v != 1 {
+		t.Fatalf("a = %d, %v", v, ok)
+	}
+	m.Put("d", 4) // c and a (brought back) become old, b goes
+	if _, ok := m.GetString("b"); ok {
+		t.Error("b, unused, is still there")
+	}
+	if v, ok := m.GetString("a"); !ok || v != 1 {
+		t.Errorf("a, used, is gone: %d, %v", v, ok)
+	}
+	if _, ok := m.GetString("zz"); ok {
+		t.Error("a key never put is found")
 	}
 }
 
