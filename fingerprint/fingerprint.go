@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/tlsinspect/tlsinspect/dissect"
+	"github.com/tlsinspect/tlsinspect/iana"
 	"golang.org/x/crypto/cryptobyte"
 )
 
@@ -20,12 +21,6 @@ const (
 	ja4HashLen           = 12
 	maxCount             = 99
 )
-
-// isGREASE reports whether v is one of the RFC 8701 GREASE values
-// 0x0a0a, 0x1a1a, … 0xfafa: both bytes equal, low nibble 0xa.
-func isGREASE(v uint16) bool {
-	return v&0x0f0f == 0x0a0a && v>>8 == v&0xff
-}
 
 // JA3 returns the JA3 fingerprint of a ClientHello: the MD5 (32 lowercase
 // hex digits) of raw, and raw itself,
@@ -180,7 +175,7 @@ func appendJA4R(b []byte, ch *dissect.ClientHello, transport byte) ja4Raw {
 	nExts := 0
 	sni, alpn := false, false
 	for _, e := range ch.Extensions {
-		if isGREASE(e.Type) {
+		if iana.IsGREASE(e.Type) {
 			continue
 		}
 		nExts++
@@ -229,7 +224,7 @@ func appendJA4R(b []byte, ch *dissect.ClientHello, transport byte) ja4Raw {
 func ja4Version(ch *dissect.ClientHello) string {
 	v, found := uint16(0), false
 	for _, sv := range ch.SupportedVersions {
-		if isGREASE(sv) {
+		if iana.IsGREASE(sv) {
 			continue
 		}
 		if !found || newer(sv, v) {
@@ -300,7 +295,7 @@ func appendCount2(b []byte, n int) []byte {
 // appendWithoutGREASE appends the values of vs that are not GREASE.
 func appendWithoutGREASE(out, vs []uint16) []uint16 {
 	for _, v := range vs {
-		if !isGREASE(v) {
+		if !iana.IsGREASE(v) {
 			out = append(out, v)
 		}
 	}
@@ -338,13 +333,11 @@ func md5hex(b []byte) string {
 	return string(out[:])
 }
 
-// appendDecimal appends vs in decimal joined by '-', without GREASE values
-// when skipGREASE is set.
 // appendExtensionTypes is appendDecimal of the extensions' types.
 func appendExtensionTypes(b []byte, exts []dissect.Extension, skipGREASE bool) []byte {
 	n := 0
 	for _, e := range exts {
-		if skipGREASE && isGREASE(e.Type) {
+		if skipGREASE && iana.IsGREASE(e.Type) {
 			continue
 		}
 		if n > 0 {
@@ -361,7 +354,7 @@ func appendExtensionTypes(b []byte, exts []dissect.Extension, skipGREASE bool) [
 func appendDecimal(b []byte, vs []uint16, skipGREASE bool) []byte {
 	n := 0
 	for _, v := range vs {
-		if skipGREASE && isGREASE(v) {
+		if skipGREASE && iana.IsGREASE(v) {
 			continue
 		}
 		if n > 0 {

@@ -330,21 +330,6 @@ func TestNil(t *testing.T) {
 	}
 }
 
-func TestIsGREASE(t *testing.T) {
-	n := 0
-	for v := range 0x10000 {
-		if isGREASE(uint16(v)) {
-			n++
-			if v&0xff != 0x0a+(v&0xf0) || v>>8 != v&0xff {
-				t.Errorf("isGREASE(0x%04x)", v)
-			}
-		}
-	}
-	if n != 16 {
-		t.Errorf("%d GREASE values, want 16", n)
-	}
-}
-
 func TestFramed(t *testing.T) {
 	whole := chromeHello(true, chromeSigalgs).bytes()
 	tests := []struct {

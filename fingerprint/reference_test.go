@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tlsinspect/tlsinspect/dissect"
+	"github.com/tlsinspect/tlsinspect/iana"
 )
 
 // refJA3 returns the refJA3 fingerprint of a ClientHello: the MD5 (32 lowercase
@@ -138,7 +139,7 @@ func refJA4(ch *dissect.ClientHello, transport byte) (ja4, ja4r string) {
 	var exts []uint16
 	sni, alpn := false, false
 	for _, e := range ch.Extensions {
-		if isGREASE(e.Type) {
+		if iana.IsGREASE(e.Type) {
 			continue
 		}
 		switch e.Type {
@@ -191,7 +192,7 @@ func refJA4(ch *dissect.ClientHello, transport byte) (ja4, ja4r string) {
 func refJa4Version(ch *dissect.ClientHello) string {
 	v, found := uint16(0), false
 	for _, sv := range ch.SupportedVersions {
-		if isGREASE(sv) {
+		if iana.IsGREASE(sv) {
 			continue
 		}
 		if !found || refNewer(sv, v) {
@@ -260,7 +261,7 @@ func refCount2(n int) string {
 func refWithoutGREASE(vs []uint16) []uint16 {
 	out := make([]uint16, 0, len(vs))
 	for _, v := range vs {
-		if !isGREASE(v) {
+		if !iana.IsGREASE(v) {
 			out = append(out, v)
 		}
 	}
@@ -300,7 +301,7 @@ func refMd5hex(s string) string {
 func refWriteDecimal(b *strings.Builder, vs []uint16, skipGREASE bool) {
 	n := 0
 	for _, v := range vs {
-		if skipGREASE && isGREASE(v) {
+		if skipGREASE && iana.IsGREASE(v) {
 			continue
 		}
 		if n > 0 {
