@@ -12,12 +12,10 @@ import (
 // a certinfo.Cache hands out the same *Certificate for the same DER), so
 // what a Checker says about a chain that does not depend on the handshake
 // is kept in a small cache of its own: one Checker per certinfo.Cache
-// (per analyze worker), since the entries are found by the addresses of
-// the certificates that cache hands out.
-//
-// An entry is found by the certificates' addresses, and used only when the
+// (per analyze worker), since an entry is found by the addresses of the
+// certificates that cache hands out. It is used only when the
 // certificates still hold the facts it was computed from (certFacts,
-// compared field by field): a result is therefore always the one
+// compared as one value): a result is therefore always the one
 // checkChainStatic would return now, even for certificates modified
 // after a first Check or for a new certificate at a reused address. The
 // cache keeps no certificate alive (the addresses are plain integers);

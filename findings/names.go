@@ -31,7 +31,8 @@ func CheckLeafName(leaf *certinfo.Certificate, sni string) (result NameCheck, na
 	if len(dns) == 0 && len(ips) == 0 {
 		switch {
 		case leaf.SubjectCN != "":
-			dns, ips = []string{leaf.SubjectCN}, []string{leaf.SubjectCN} // the CN may be either
+			cn := []string{leaf.SubjectCN}
+			dns, ips = cn, cn // the CN may be either
 		case leaf.ParseError != "":
 			return NameUnparsable, nil
 		default:

@@ -25,9 +25,8 @@ const maxFreeStates = 1024
 const recentBytes = 4 << 10
 
 // Key is a connection's 4-tuple as the Assembler's table holds it: the same
-// for both directions, and plain memory (no pointer, no padding) so that a
-// lookup hashes and compares it as one block, which matters because every
-// packet is looked up. An IPv4 address and its IPv4-mapped IPv6 form are the
+// for both directions, and plain words (no pointer, no padding), which
+// connTable hashes and compares word by word: every packet is looked up. An IPv4 address and its IPv4-mapped IPv6 form are the
 // same address here, as packet decoding gives them; zones are not kept.
 type Key struct {
 	aHi, aLo, bHi, bLo uint64 // the lower endpoint's address, then the other's

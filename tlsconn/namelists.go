@@ -17,7 +17,10 @@ import (
 //
 // Bounded: two generations (twogen.Map) of at most nameListEntries
 // lists, each of at most maxNameListValues values; longer lists are named
-// every time. Not safe for concurrent use: one per Tracker. The nil
+// every time. At worst (hellos with lists of random values, from scanners)
+// an entry holds a 513-byte key and 256 string headers (4 KiB; the names
+// themselves are the registry's), so about 9 MiB per Tracker; a browser's
+// lists are a tenth of that. Not safe for concurrent use: one per Tracker. The nil
 // *nameLists names every list afresh.
 type nameLists struct {
 	lists *twogen.Map[[]string]
