@@ -29,8 +29,9 @@ const (
 	roundBytes   = 1 << 20 // per worker
 	roundsQueued = 4       // per worker, between reader, worker and merger
 	// roundDelay is the longest a packet waits for its round to be sent
-	// (looked at every 8 packets): a live link that is never quiet for
-	// long enough to flush still has its handshakes reported promptly.
+	// (looked at every packet of a live source, every 8 of a file, which
+	// may be a pipe): a live link that is never quiet for long enough to
+	// flush still has its handshakes reported promptly.
 	roundDelay = 100 * time.Millisecond
 	chunkSize  = 256 << 10
 )
@@ -182,8 +183,11 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 	queued := 0
 	full := false
 	sent := time.Now()
+	clockMask := 0 // the clock is looked at when queued&clockMask == 0
+	if _, ok := src.(batchSource); ok {
+		clockMask = 7
+	}
 	send := func() {
-		sent = time.Now()
 		readerOut <- readerEmissions
 		readerEmissions = nil
 		for i := range nw {
@@ -192,6 +196,7 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		}
 		queued, full = 0, false
 		rounds++
+		sent = time.Now() // after the sends, which wait while the workers are behind
 	}
 	// own makes data live as long as the round of batch b.
 	own := func(b *batch, data []byte) []byte {
@@ -248,7 +253,7 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 			readerEmissions = readerDecode(dec, &c, n, *p, readerEmissions, add)
 		}
 		queued++
-		if full || queued >= roundPackets*nw || queued%8 == 0 && time.Since(sent) >= roundDelay {
+		if full || queued >= roundPackets*nw || queued&clockMask == 0 && time.Since(sent) >= roundDelay {
 			send()
 		}
 	})
@@ -306,10 +311,11 @@ func (k *keptBuffers) get(n int, round uint64) []byte {
 	return b
 }
 
-// readerDecode decodes packet n, one packet.FlowHash does not read, and
-// gives its segment or datagram (copied) to add with its flow hash.
+// readerDecode decodes packet n, one that neither Header.Read nor
+// packet.FlowHash reads, and gives its segment or datagram (copied) to add
+// with its flow hash.
 func readerDecode(dec *packet.Decoder, c *Counts, n uint64, p capture.Packet, es []emission, add func(uint64, item)) []emission {
-	seg, ok, err := dec.Decode(p)
+	seg, ok, err := dec.DecodeLayers(p)
 	if !countDecode(c, p, err) {
 		return append(es, emission{key: orderKey(n, false), err: err})
 	}
