@@ -130,7 +130,7 @@ type FileSource struct {
 	ng        *pcapgo.NgReader
 	ngIfaces  []ngIface        // pcapng: the interfaces the fast path has used (ngfast.go)
 	ngOrder   binary.ByteOrder // pcapng: of the first section (s.order follows the blocks looked at)
-	ngSlow    bool             // pcapng: no more fast path (a second section, or blocks not looked at)
+	ngSlow    bool             // pcapng: no fast path (tests compare the two)
 	ngFast    int              // pcapng: packets read by the fast path (for tests)
 	n         int              // packets returned
 	err       error            // sticky: io.EOF or a *ReadError
@@ -614,8 +614,7 @@ func (s *FileSource) checkNgBlocks(pos int64) error {
 		b, err := s.br.Peek(off + 12)
 		if len(b) < off+8 {
 			if err == bufio.ErrBufferFull {
-				s.ngSlow = true // NgReader reads blocks not looked at
-				return nil      // too far to look
+				return nil // too far to look
 			}
 			if len(b) == off && err == io.EOF {
 				return nil // a clean end after whole blocks
@@ -625,7 +624,6 @@ func (s *FileSource) checkNgBlocks(pos int64) error {
 		h := b[off:]
 		typ := binary.LittleEndian.Uint32(h[0:4]) // the SHB type reads the same both ways
 		if typ == ngSHB {
-			s.ngSlow = true // the fast path knows the first section only
 			if len(h) < 12 {
 				return s.fail(pos+int64(off), s.ioProblem(err, "truncated pcapng section header"))
 			}
@@ -646,7 +644,6 @@ func (s *FileSource) checkNgBlocks(pos int64) error {
 			return s.checkNgPacketBlock(pos, off, typ, length, order)
 		}
 		if int64(off)+length+12 > bufSize {
-			s.ngSlow = true // NgReader reads blocks not looked at
 			return nil
 		}
 		if b, err := s.br.Peek(off + int(length)); len(b) < off+int(length) {

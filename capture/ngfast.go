@@ -16,7 +16,9 @@ import (
 // read are what the fast path uses. Anything the fast path is not sure of
 // (a block it has not seen whole, a second section, an unknown interface,
 // a timestamp past the year 9999) goes to NgReader, which reads it, or
-// says what is wrong with it, as before.
+// says what is wrong with it, as before. Which section a block is in is
+// known from ngObserver, which follows every block header as the bytes are
+// read, whether or not checkNgBlocks could look at the block.
 
 // ngIface is what the fast path needs of an interface: its link type and
 // timestamp scale, computed as pcapgo computes them.
@@ -27,10 +29,9 @@ type ngIface struct {
 }
 
 // ngFastPacket reads the next packet if it is an EPB without options, of
-// an interface NgReader knows, whole in the buffer. checkNgBlocks has
-// looked at it.
+// an interface NgReader knows, whole in the buffer, in the first section.
 func (s *FileSource) ngFastPacket() (Packet, bool) {
-	if s.ngSlow || s.br.Buffered() < 32 {
+	if s.ngSlow || s.br.Buffered() < 32 || !s.cr.ng.firstSection(s) {
 		return Packet{}, false // (a Peek beyond what is buffered could move it)
 	}
 	h, _ := s.br.Peek(32)

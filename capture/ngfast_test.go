@@ -68,6 +68,32 @@ func TestNgFastPath(t *testing.T) {
 	odd = append(odd, make([]byte, 20)...)
 	odd = append(odd, 0, 0, 0, 0x20)
 	files["reserved block type"] = odd
+	// A block larger than the read buffer before the packets (secrets
+	// for a few thousand sessions, as editcap --inject-secrets writes):
+	// the packets after it are still read in place; and with a second
+	// section after them, that section's are not.
+	large := func(o order, then []byte) []byte {
+		f := append(ngSection(o, 1), ngInterface(o, layers.LinkTypeEthernet)...)
+		f = append(f, ngInterface(o, layers.LinkTypeRaw)...)
+		f = append(f, mkDSB(o, SecretsTLSKeyLog, bytes.Repeat([]byte("CLIENT_RANDOM 00 11\n"), 40000), nil)...)
+		for _, r := range rs[:20] {
+			iface := 0
+			if r.lt == layers.LinkTypeRaw {
+				iface = 1
+			}
+			f = append(f, mkEPB(o, iface, r)...)
+		}
+		return append(f, then...)
+	}
+	files["large block"] = large(binary.LittleEndian, nil)
+	// The second section in the same byte order, with its interface at
+	// another resolution: read with the first section's, its packets
+	// would get other times.
+	second := append(ngSection(binary.LittleEndian, 1), ngInterfaceTS(binary.LittleEndian, layers.LinkTypeEthernet, 9, 0)...)
+	for i, r := range rs[:20] {
+		second = append(second, ngEPBAt(binary.LittleEndian, 0, 1_700_000_000_000_000+uint64(i)*1000, r)...)
+	}
+	files["large block, two sections"] = large(binary.LittleEndian, second)
 	paths := append(testcorpus.Files(t, "../testdata/pcaps"), testcorpus.CapturesIfPresent(t)...)
 	for _, path := range paths {
 		b, err := os.ReadFile(path)
@@ -99,6 +125,12 @@ func TestNgFastPath(t *testing.T) {
 			if n != len(fast)-1 {
 				t.Errorf("%s: %d of %d packets read in place", name, n, len(fast))
 			}
+		}
+		if name == "large block" && n < len(fast)-2 {
+			t.Errorf("%s: %d of %d packets read in place", name, n, len(fast))
+		}
+		if name == "large block, two sections" && (n < 18 || n > 20) {
+			t.Errorf("%s: %d of %d packets read in place (the first section's, not the others')", name, n, len(fast))
 		}
 		if name == "two sections" && (n == 0 || n == len(fast)) {
 			t.Errorf("%s: %d of %d packets read in place (the first section's, not the second's)", name, n, len(fast))

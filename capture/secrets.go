@@ -55,6 +55,7 @@ type ngObserver struct {
 	skip      bool      // the section has a version pcapgo skips
 	packets   int       // packet blocks seen in sections pcapgo reads
 	stopped   bool      // the structure is lost or damaged: nothing more is followed
+	section2  int64     // offset of the second section header block, 0 until one is seen
 	dsb       ngEvent   // the secrets block being collected
 	dsbLen    uint32    // its block length
 	dataLen   uint32    // its secrets length
@@ -62,6 +63,17 @@ type ngObserver struct {
 	collect   bool      // body is being collected, up to next
 	events    []ngEvent // found, not yet handed out
 	pending   int64     // bytes of secrets in events
+}
+
+// firstSection reports whether the next block of s is known to be in the
+// file's first section: every block header before it was followed, and
+// none of them began a second section.
+func (o *ngObserver) firstSection(s *FileSource) bool {
+	if o.section2 == 0 && !o.stopped {
+		return true // the usual file: no need for the block's offset
+	}
+	pos := s.pos()
+	return (o.section2 == 0 || pos < o.section2) && (!o.stopped || pos < o.next)
 }
 
 func (o *ngObserver) u32(b []byte) uint32 {
@@ -179,6 +191,9 @@ func (o *ngObserver) header(h []byte) int {
 		// pcapgo skips the blocks of a section of another version
 		// (SkipUnknownVersion): they have no packets nor secrets.
 		o.skip = order.Uint16(h[12:14]) != 1 || order.Uint16(h[14:16]) != 0
+		if o.next > 0 && o.section2 == 0 {
+			o.section2 = o.next
+		}
 		o.next += int64(length)
 		return 0
 	}
