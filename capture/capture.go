@@ -128,13 +128,13 @@ type FileSource struct {
 	discard   int   // pcap: bytes of the packet last returned, dropped at the next Next
 	keep      *kept // pcap: KeepData
 	ng        *pcapgo.NgReader
-	ngIfaces  []ngIface        // pcapng: the interfaces the fast path has used (ngfast.go)
-	ngOrder   binary.ByteOrder // pcapng: of the first section (s.order follows the blocks looked at)
-	ngSlow    bool             // pcapng: no fast path (tests compare the two)
-	ngFast    int              // pcapng: packets read by the fast path (for tests)
-	n         int              // packets returned
-	err       error            // sticky: io.EOF or a *ReadError
-	inSecrets bool             // OnSecrets is running: its panics are its own, not damaged data
+	ngIfaces  []ngIface // pcapng: the interfaces the fast path has used (ngfast.go)
+	big       bool      // pcap: the file is big-endian; pcapng: its first section (s.order follows the blocks looked at)
+	ngSlow    bool      // pcapng: no fast path (tests compare the two)
+	ngFast    int       // pcapng: packets read by the fast path (for tests)
+	n         int       // packets returned
+	err       error     // sticky: io.EOF or a *ReadError
+	inSecrets bool      // OnSecrets is running: its panics are its own, not damaged data
 }
 
 // OpenFile opens a capture file; "-" reads standard input.
@@ -361,7 +361,7 @@ func (s *FileSource) openPcap(magic []byte) error {
 	s.format = formatPcap
 	s.order = binary.LittleEndian
 	if magic[0] == 0xa1 {
-		s.order = binary.BigEndian
+		s.order, s.big = binary.BigEndian, true
 	}
 	hdr, err := s.br.Peek(24)
 	if len(hdr) < 24 {
@@ -384,10 +384,8 @@ func (s *FileSource) openPcap(magic []byte) error {
 	return nil
 }
 
-// u32 is s.order.Uint32 without the interface call: four per packet.
-func (s *FileSource) u32(b []byte) uint32 {
-	return get32(s.order == binary.ByteOrder(binary.BigEndian), b)
-}
+// u32 reads a uint32 of a pcap record header, in the file's byte order.
+func (s *FileSource) u32(b []byte) uint32 { return get32(s.big, b) }
 
 // get32 reads a big- or little-endian uint32 from b.
 func get32(big bool, b []byte) uint32 {
@@ -414,11 +412,8 @@ func (s *FileSource) nextPcap() (Packet, error) {
 		return Packet{}, s.fail(pos, s.ioProblem(err, fmt.Sprintf("truncated packet record header (%d of 16 bytes present)", len(hdr))))
 	}
 	caplen, wirelen := s.u32(hdr[8:12]), s.u32(hdr[12:16])
-	if caplen > MaxPacketSize {
-		return Packet{}, s.fail(pos, &problem{fmt.Sprintf("record header claims a %d-byte packet (limit %d): file is damaged", caplen, MaxPacketSize), ErrCorrupt})
-	}
-	if caplen > wirelen {
-		return Packet{}, s.fail(pos, &problem{fmt.Sprintf("record header says %d bytes captured of a %d-byte packet: file is damaged", caplen, wirelen), ErrCorrupt})
+	if p := recordProblem(caplen, wirelen); p != nil {
+		return Packet{}, s.fail(pos, p)
 	}
 	n := 16 + int(caplen)
 	rec, err := s.peek(n)
@@ -431,6 +426,18 @@ func (s *FileSource) nextPcap() (Packet, error) {
 		s.discard = n
 	}
 	return s.record(rec, caplen, wirelen), nil
+}
+
+// recordProblem says what is wrong with a pcap record header that gives
+// caplen and wirelen, or returns nil.
+func recordProblem(caplen, wirelen uint32) *problem {
+	if caplen > MaxPacketSize {
+		return &problem{fmt.Sprintf("record header claims a %d-byte packet (limit %d): file is damaged", caplen, MaxPacketSize), ErrCorrupt}
+	}
+	if caplen > wirelen {
+		return &problem{fmt.Sprintf("record header says %d bytes captured of a %d-byte packet: file is damaged", caplen, wirelen), ErrCorrupt}
+	}
+	return nil
 }
 
 // record is the packet of rec, a whole pcap record whose header says
@@ -514,7 +521,7 @@ func (s *FileSource) buffered(b []byte) (rec []byte, caplen, wirelen uint32, ok 
 		return nil, 0, 0, false
 	}
 	caplen, wirelen = s.u32(b[8:12]), s.u32(b[12:16])
-	if caplen > MaxPacketSize || caplen > wirelen || len(b)-16 < int(caplen) {
+	if recordProblem(caplen, wirelen) != nil || len(b)-16 < int(caplen) {
 		return nil, 0, 0, false
 	}
 	n := 16 + int(caplen)
@@ -546,7 +553,7 @@ func (s *FileSource) openPcapng() error {
 	if !ok {
 		return s.headerError(&problem{fmt.Sprintf("pcapng section header has an invalid byte-order magic (% x)", hdr[8:12]), ErrCorrupt})
 	}
-	s.order, s.ngOrder = order, order
+	s.order, s.big = order, order == binary.ByteOrder(binary.BigEndian)
 	if l := order.Uint32(hdr[4:8]); l < 28 {
 		return s.headerError(&problem{fmt.Sprintf("pcapng section header length %d (at least 28)", l), ErrCorrupt})
 	}

@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"encoding/binary"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -35,26 +34,25 @@ func (s *FileSource) ngFastPacket() (Packet, bool) {
 		return Packet{}, false // (a Peek beyond what is buffered could move it)
 	}
 	h, _ := s.br.Peek(32)
-	// In the first section's byte order: the fast path stops at a second.
-	big := s.ngOrder == binary.ByteOrder(binary.BigEndian)
-	if get32(big, h[0:4]) != ngEPB {
+	// In the first section's byte order (s.big): the fast path stops at a second.
+	if get32(s.big, h[0:4]) != ngEPB {
 		return Packet{}, false
 	}
-	length := int(get32(big, h[4:8]))
-	caplen := int(get32(big, h[20:24]))
+	length := int(get32(s.big, h[4:8]))
+	caplen := int(get32(s.big, h[20:24]))
 	if caplen > MaxPacketSize || length != 32+caplen+(4-caplen&3)&3 || length > s.br.Buffered() {
 		return Packet{}, false // options, or not whole: NgReader's
 	}
-	ifc, ok := s.ngInterface(int(get32(big, h[8:12])))
+	ifc, ok := s.ngInterface(int(get32(s.big, h[8:12])))
 	if !ok {
 		return Packet{}, false
 	}
-	ts := uint64(get32(big, h[12:16]))<<32 | uint64(get32(big, h[16:20]))
+	ts := uint64(get32(s.big, h[12:16]))<<32 | uint64(get32(s.big, h[16:20]))
 	t := time.Unix(int64(ts/ifc.secondMask+ifc.offset), int64(ts%ifc.secondMask*ifc.scaleUp/ifc.scaleDown)).UTC()
 	if t.Year() > 9999 {
 		return Packet{}, false // NgReader's path reports it
 	}
-	wire := int(get32(big, h[24:28]))
+	wire := int(get32(s.big, h[24:28]))
 	b, _ := s.br.Peek(length)
 	data := b[28 : 28+caplen : 28+caplen]
 	// The bytes stay where they are until the next call reads more.

@@ -76,12 +76,7 @@ func (o *ngObserver) firstSection(s *FileSource) bool {
 	return (o.section2 == 0 || pos < o.section2) && (!o.stopped || pos < o.next)
 }
 
-func (o *ngObserver) u32(b []byte) uint32 {
-	if o.bigEndian {
-		return binary.BigEndian.Uint32(b)
-	}
-	return binary.LittleEndian.Uint32(b)
-}
+func (o *ngObserver) u32(b []byte) uint32 { return get32(o.bigEndian, b) }
 
 // observe follows the blocks in p, the bytes of the stream at offset base.
 // It is called with consecutive pieces of the stream.
