@@ -53,7 +53,7 @@
 #   CACHE=reread    before timing a capture, drop it from the page cache and
 #                   read it once (the state a first read from disk leaves);
 #                   CACHE=asis only reads it, leaving it as it was cached
-#                   (see warm below)
+#                   (bench/lib.sh: warm)
 #
 # Needs GNU time as /usr/bin/time (apt-get install -y time) and, with the
 # default sizes, about 3.2 GB of disk in bench/out/ (2.3 GB of it the ×4
@@ -312,10 +312,12 @@ count() {
 # tlsinspect_count TOOL FILE: an untimed run, counting the JSON lines (one
 # object per handshake). It also reads the capture into the page cache.
 tlsinspect_count() {
-	local out
+	local out=$SCR/count.out rc=0
 	cmd "$1" "$2"
-	out=$("${CMD[@]}") || die "$1 failed on $2 (exit status $?)"
-	grep -c '^{' <<<"$out" || true
+	"${CMD[@]}" >"$out" || rc=$?
+	((rc == 0)) || die "$1 failed on $2 (exit status $rc)"
+	grep -c '^{' "$out" || true
+	rm -f "$out"
 }
 
 # timed TOOL FILE: one run under GNU time; prints
@@ -347,20 +349,8 @@ for c in bulk hs real; do
 	SIZE[$c]=$(stat -c %s "${FILE_OF[$c]}")
 done
 
-# warm FILE: puts FILE in the page cache in one known state. A file still
-# cached from being written (by the generators here, or by tcpdump) is held
-# in small pages, which make every read of it cost the kernel about twice
-# as much (a bare read loop over the bulk capture: 36 ms against 17 ms)
-# as the large pages of a file read from disk. Which state a capture is in
-# depends on its history, so it is set here: dropped from the cache (dd
-# iflag=nocache) and read again. Every tool reads the same file in the same
-# state.
-warm() {
-	if [[ ${CACHE:-reread} == reread ]]; then
-		dd if="$1" iflag=nocache count=0 status=none 2>/dev/null || true
-	fi
-	cat "$1" >/dev/null
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh # warm
 
 for c in "${CAPS[@]}"; do
 	f=${FILE_OF[$c]}
