@@ -50,12 +50,12 @@ type Manifest struct {
 	Last    time.Time
 }
 
-// Write synthesizes n connections from pool into w as a pcap file
-// (Ethernet, microsecond timestamps, snap length 65535).
 // DefaultStart is the time of the first packet unless Options.Start says
 // otherwise. It is fixed, so that a seed gives the same capture.
 var DefaultStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// Write synthesizes n connections from pool into w as a pcap file
+// (Ethernet, microsecond timestamps, snap length 65535).
 func Write(w io.Writer, pool *Pool, n int, opt Options) (*Manifest, error) {
 	if pool == nil || len(pool.Entries) == 0 {
 		return nil, errors.New("capgen: empty pool")
