@@ -47,7 +47,9 @@ func waitFor(t *testing.T, dst *pipe, want string) {
 // the rest; a failed write of the timer is the next call's error.
 func TestBatchWriter(t *testing.T) {
 	var dst pipe
-	b := newBatchWriter(&dst, 20*time.Millisecond)
+	// A delay long enough that the check just after the writes does not
+	// race the timer on a loaded machine.
+	b := newBatchWriter(&dst, 200*time.Millisecond)
 	b.Write([]byte("a\n"))
 	b.Write([]byte("b\n"))
 	if got := dst.String(); got != "" {
