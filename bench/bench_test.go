@@ -196,20 +196,36 @@ func handshakeCapture(b *testing.B) ([]byte, *capgen.Manifest) {
 func benchPipeline(b *testing.B, capBytes []byte, m *capgen.Manifest) {
 	for _, n := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) {
-			benchWorkers(b, capBytes, m, n, func() func(*tlsconn.Summary) { return func(*tlsconn.Summary) {} })
+			benchWorkers(b, capBytes, m, n, nil)
 		})
 	}
 }
 
 // benchWorkers runs the capture with workers workers, each time giving the
-// summaries to a function newEmit makes for the run.
-func benchWorkers(b *testing.B, capBytes []byte, m *capgen.Manifest, workers int, newEmit func() func(*tlsconn.Summary)) {
+// summaries to a report.Writer newOut makes for the run (nil: to nothing)
+// and closing it at the end of the run.
+func benchWorkers(b *testing.B, capBytes []byte, m *capgen.Manifest, workers int, newOut func() report.Writer) {
 	b.SetBytes(int64(len(capBytes)))
 	b.ReportAllocs()
 	var c analyze.Counts
 	b.ResetTimer()
 	for b.Loop() {
-		c = runWorkers(b, capBytes, workers, newEmit())
+		emit := func(*tlsconn.Summary) {}
+		var out report.Writer
+		if newOut != nil {
+			out = newOut()
+			emit = func(s *tlsconn.Summary) {
+				if err := out.Write(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		c = runWorkers(b, capBytes, workers, emit)
+		if out != nil {
+			if err := out.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 	if c.TLS.Established != len(m.Conns) {
 		b.Fatalf("%d handshakes established, want %d", c.TLS.Established, len(m.Conns))
@@ -232,16 +248,19 @@ func BenchmarkHandshakes(b *testing.B) {
 }
 
 // BenchmarkHandshakesJSON: BenchmarkHandshakes with one worker, writing
-// JSON lines (to io.Discard) as `tlsinspect -T json` does.
+// JSON lines (to io.Discard): inline, each line written as its connection
+// ends, and in the background, on a goroutine of its own
+// (report.Background), as `tlsinspect -r FILE -T json` does when its output
+// is not a terminal.
 func BenchmarkHandshakesJSON(b *testing.B) {
 	capBytes, m := handshakeCapture(b)
-	benchWorkers(b, capBytes, m, 1, func() func(*tlsconn.Summary) {
-		w := report.NewJSON(io.Discard)
-		return func(s *tlsconn.Summary) {
-			if err := w.Write(s); err != nil {
-				b.Fatal(err)
-			}
-		}
+	b.Run("inline", func(b *testing.B) {
+		benchWorkers(b, capBytes, m, 1, func() report.Writer { return report.NewJSON(io.Discard) })
+	})
+	b.Run("background", func(b *testing.B) {
+		benchWorkers(b, capBytes, m, 1, func() report.Writer {
+			return report.NewBackground(report.NewJSON(io.Discard), 50*time.Millisecond, nil)
+		})
 	})
 }
 

@@ -320,6 +320,13 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 		}
 	}
 
+	if len(o.read) > 0 && (o.output != "" || batched != nil) {
+		// Not on a terminal: formatting runs beside the analysis, and the
+		// table's rows or the lines leave a little later (README "Output
+		// formats"). A failed write stops the reading at once all the same.
+		out = report.NewBackground(out, backgroundDelay, func(error) { cancel() })
+	}
+
 	var status int
 	var statLine string
 	if o.iface != "" {
