@@ -670,7 +670,7 @@ func FuzzFileSource(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		got := fuzzRead(t, bytes.NewReader(b), false, 0)
 		// pcapng packets read in place read as pcapgo's NgReader reads them.
-		if ng := fuzzReadWith(t, bytes.NewReader(b), false, 0, true); ng != got {
+		if ng := fuzzReadWith(t, bytes.NewReader(b), false, 0, true, -1); ng != got {
 			t.Fatalf("read:\n%s\nread by NgReader alone:\n%s", got, ng)
 		}
 		// The blocks are followed in the byte stream, whatever pieces
@@ -698,6 +698,23 @@ func FuzzFileSource(f *testing.F) {
 		if kept := fuzzRead(t, bytes.NewReader(b), true, 3); kept != got {
 			t.Fatalf("read:\n%s\nread with KeepData and NextBatch:\n%s", got, kept)
 		}
+		// Reading ahead reads the same, from the start or from the second
+		// packet on, in pieces (each read a chunk) or not.
+		for _, ahead := range []struct {
+			r     io.Reader
+			keep  bool
+			batch int
+			from  int
+		}{
+			{bytes.NewReader(b), false, 0, 0},
+			{iotest.HalfReader(bytes.NewReader(b)), false, 5, 0},
+			{iotest.OneByteReader(bytes.NewReader(b)), false, 0, 1},
+			{iotest.HalfReader(bytes.NewReader(b)), true, 3, 1},
+		} {
+			if a := fuzzReadWith(t, ahead.r, ahead.keep, ahead.batch, false, ahead.from); a != got {
+				t.Fatalf("read:\n%s\nread ahead (keep %v, batch %d, from packet %d):\n%s", got, ahead.keep, ahead.batch, ahead.from+1, a)
+			}
+		}
 	})
 }
 
@@ -707,12 +724,13 @@ func FuzzFileSource(f *testing.F) {
 // reads with NextBatch, batch packets at most at a time, and describes a
 // batch's packets after the call (their bytes must all still be there).
 func fuzzRead(t *testing.T, r io.Reader, keep bool, batch int) string {
-	return fuzzReadWith(t, r, keep, batch, false)
+	return fuzzReadWith(t, r, keep, batch, false, -1)
 }
 
 // fuzzReadWith is fuzzRead; with ngReader, every pcapng packet is read by
-// pcapgo's NgReader, as before the fast path (ngfast.go).
-func fuzzReadWith(t *testing.T, r io.Reader, keep bool, batch int, ngReader bool) string {
+// pcapgo's NgReader, as before the fast path (ngfast.go). With ahead >= 0,
+// the source reads ahead (ReadAhead) once ahead packets were read.
+func fuzzReadWith(t *testing.T, r io.Reader, keep bool, batch int, ngReader bool, ahead int) string {
 	s, err := NewFileSource("fuzz", r)
 	if err != nil {
 		var re *ReadError
@@ -742,7 +760,11 @@ func fuzzReadWith(t *testing.T, r io.Reader, keep bool, batch int, ngReader bool
 		fmt.Fprintf(&out, "secrets %#x %x after packet %d\n", typ, data, packets)
 	}
 	buf := make([]Packet, max(batch, 1))
+	defer s.Close()
 	for i := 1; ; {
+		if i-1 >= ahead && ahead >= 0 {
+			s.ReadAhead() // more than once changes nothing
+		}
 		var n int
 		var err error
 		if batch > 0 {

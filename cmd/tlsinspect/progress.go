@@ -303,17 +303,18 @@ func formatETA(d time.Duration) string {
 
 // countingReader counts the bytes read from a capture file, for the
 // progress line: an atomic add per read of the file (capture reads in
-// large buffers), never per packet.
+// large buffers), never per packet. It is read on the capture's read-ahead
+// goroutine, which may still be reading when the capture is closed.
 type countingReader struct {
 	r     io.Reader
 	total *atomic.Int64 // the progress counter, or nil
-	n     int64         // this file's bytes
+	n     atomic.Int64  // this file's bytes
 }
 
 func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	if n > 0 {
-		c.n += int64(n)
+		c.n.Add(int64(n))
 		if c.total != nil {
 			c.total.Add(int64(n))
 		}

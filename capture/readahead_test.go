@@ -1,0 +1,124 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"runtime"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// TestReadAhead: files of several chunks (records cut by the chunks'
+// edges) read the same with ReadAhead as without, whenever it is called,
+// whatever the reads of the file return, with Next, NextBatch and
+// KeepData, plain, gzip'd and pcapng, whole and cut short.
+func TestReadAhead(t *testing.T) {
+	rs := testRecs(900) // records of up to 6 KB, 2.9 MB: six chunks
+	pcap, _ := writePcap(binary.LittleEndian, true, layers.LinkTypeEthernet, rs)
+	ng, _ := writeNg([]order{binary.LittleEndian, binary.BigEndian}, rs)
+	if len(pcap) < 4*aheadChunkSize {
+		t.Fatalf("%d bytes: too few chunks", len(pcap))
+	}
+	files := map[string][]byte{
+		"pcap":       pcap,
+		"pcap.gz":    gz(t, pcap),
+		"pcapng":     ng,
+		"pcapng.gz":  gz(t, ng),
+		"pcap cut":   pcap[:len(pcap)-1000],
+		"pcapng cut": ng[:len(ng)/2+3],
+	}
+	for name, file := range files {
+		t.Run(name, func(t *testing.T) {
+			want := fuzzRead(t, bytes.NewReader(file), false, 0)
+			for _, tc := range []struct {
+				name  string
+				r     io.Reader
+				keep  bool
+				batch int
+				from  int
+			}{
+				{"Next", bytes.NewReader(file), false, 0, 0},
+				{"NextBatch", bytes.NewReader(file), false, 64, 0},
+				{"NextBatch from packet 101", bytes.NewReader(file), false, 64, 100},
+				{"KeepData", bytes.NewReader(file), true, 64, 0},
+				{"half reads", iotest.HalfReader(bytes.NewReader(file)), false, 64, 0},
+				{"data with EOF", iotest.DataErrReader(bytes.NewReader(file)), false, 7, 3},
+			} {
+				if got := fuzzReadWith(t, tc.r, tc.keep, tc.batch, false, tc.from); got != want {
+					t.Errorf("%s: read ahead differs", tc.name)
+				}
+			}
+		})
+	}
+}
+
+// TestReadAheadError: an error of the file's reader arrives after the
+// bytes before it, as it does without reading ahead.
+func TestReadAheadError(t *testing.T) {
+	pcap, _ := writePcap(binary.LittleEndian, false, layers.LinkTypeEthernet, testRecs(900))
+	for _, ahead := range []int{-1, 0} {
+		r := io.MultiReader(bytes.NewReader(pcap[:len(pcap)/2]), iotest.ErrReader(io.ErrClosedPipe))
+		got := fuzzReadWith(t, r, false, 64, false, ahead)
+		if !bytes.Contains([]byte(got), []byte("read error: io: read/write on closed pipe")) {
+			t.Errorf("read ahead %v: the reader's error is not reported:\n...%s", ahead >= 0, got[max(0, len(got)-300):])
+		}
+		if ahead < 0 {
+			continue
+		}
+		if want := fuzzReadWith(t, io.MultiReader(bytes.NewReader(pcap[:len(pcap)/2]), iotest.ErrReader(io.ErrClosedPipe)), false, 64, false, -1); got != want {
+			t.Error("read ahead, the packets before the error differ")
+		}
+	}
+}
+
+// TestReadAheadStops: the goroutine is told to stop at Close, and when the
+// source is dropped without Close.
+func TestReadAheadStops(t *testing.T) {
+	pcap, _ := writePcap(binary.LittleEndian, false, layers.LinkTypeEthernet, testRecs(900))
+	open := func() *FileSource {
+		s, err := NewFileSource("x.pcap", bytes.NewReader(pcap))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.ReadAhead()
+		if _, err := s.Next(); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	stopped := func(st *aheadStop) bool {
+		select {
+		case <-st.c:
+			return true
+		default:
+			return false
+		}
+	}
+
+	s := open()
+	st := s.ra.stop
+	if stopped(st) {
+		t.Fatal("stopped before Close")
+	}
+	s.Close()
+	if !stopped(st) {
+		t.Error("Close did not stop the goroutine")
+	}
+	if _, err := s.Next(); err == nil {
+		t.Error("Next after Close read a packet")
+	}
+
+	st = open().ra.stop // the source is dropped at once
+	deadline := time.Now().Add(10 * time.Second) // a bound for a stuck test, not a timing
+	for !stopped(st) {
+		if time.Now().After(deadline) {
+			t.Fatal("a source dropped without Close did not stop its goroutine")
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+}
