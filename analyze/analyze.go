@@ -49,6 +49,10 @@ type Config struct {
 	// file follows connections in packet order). MaxFlows is shared out
 	// among them.
 	Workers int
+	// ReadAhead has a source that can (capture.FileSource) read its file
+	// ahead, on a goroutine of its own: worth it when the run leaves a
+	// core idle, which its caller knows.
+	ReadAhead bool
 	// Share and Shares, when Shares > 1, say that this run reads source
 	// Share (0, 1, …) of Shares that split one capture between them (live
 	// capture with AF_PACKET fanout). Packets are then numbered Share+1,
@@ -125,6 +129,9 @@ func Run(src Source, cfg Config, emit func(*tlsconn.Summary)) (Counts, error) {
 // goroutines by flow hash, and the summaries are put back in the order one
 // goroutine gives: the output is the same whatever the number of workers.
 func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.Summary)) (Counts, error) {
+	if ra, ok := src.(interface{ ReadAhead() }); ok && cfg.ReadAhead {
+		ra.ReadAhead()
+	}
 	if cfg.Workers > 1 && cfg.Handshakes == nil {
 		return runSharded(ctx, src, cfg, emit)
 	}

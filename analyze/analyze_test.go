@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
 	"os"
 	"path/filepath"
@@ -120,4 +121,56 @@ func FuzzRun(f *testing.F) {
 			}
 		}
 	})
+}
+
+// readAheadSource is a FileSource that says whether it was asked to read
+// ahead.
+type readAheadSource struct {
+	*capture.FileSource
+	asked bool
+}
+
+func (s *readAheadSource) ReadAhead() {
+	s.asked = true
+	s.FileSource.ReadAhead()
+}
+
+// TestReadAhead: a source that can read ahead is asked to when the Config
+// says so, and the project's captures then give the same summaries, with
+// one worker and with two.
+func TestReadAhead(t *testing.T) {
+	names, err := filepath.Glob("../testdata/pcaps/*.pcap*")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no captures: %v", err)
+	}
+	run := func(name string, c Config) (string, error) {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := capture.NewFileSource(name, bytes.NewReader(data))
+		if err != nil {
+			return "", err
+		}
+		src := &readAheadSource{FileSource: fs}
+		var out bytes.Buffer
+		enc := json.NewEncoder(&out)
+		_, err = Run(src, c, func(s *tlsconn.Summary) { enc.Encode(s) })
+		if src.asked != c.ReadAhead {
+			t.Errorf("%s: ReadAhead %v, asked %v", name, c.ReadAhead, src.asked)
+		}
+		return out.String(), err
+	}
+	for _, name := range names {
+		for _, workers := range []int{1, 2} {
+			c := cfg
+			c.Workers = workers
+			want, wantErr := run(name, c)
+			c.ReadAhead = true
+			got, gotErr := run(name, c)
+			if got != want || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Errorf("%s, %d workers: read ahead differs", filepath.Base(name), workers)
+			}
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -156,6 +157,32 @@ func TestJobsOneAtATime(t *testing.T) {
 		}
 		if got := fileJobs(o); got != tt.want {
 			t.Errorf("%v: %d at once, want %d", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestSpareCore: a file is read ahead only when the run leaves a core idle.
+func TestSpareCore(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	tests := []struct {
+		cpus, jobs, workers int
+		want                bool
+	}{
+		{1, 1, 1, false},
+		{2, 1, 1, true},
+		{2, 1, 2, false}, // a reader and two workers
+		{2, 2, 1, false},
+		{4, 1, 2, true},
+		{4, 2, 1, true},
+		{4, 1, 3, false},
+		{4, 4, 1, false},
+		{8, 2, 3, false},
+		{8, 3, 1, true},
+	}
+	for _, tt := range tests {
+		runtime.GOMAXPROCS(tt.cpus)
+		if got := spareCore(tt.jobs, tt.workers); got != tt.want {
+			t.Errorf("%d CPUs, %d jobs of %d workers: spare core %v, want %v", tt.cpus, tt.jobs, tt.workers, got, tt.want)
 		}
 	}
 }
