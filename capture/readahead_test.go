@@ -112,7 +112,7 @@ func TestReadAheadStops(t *testing.T) {
 		t.Error("Next after Close read a packet")
 	}
 
-	st = open().ra.stop // the source is dropped at once
+	st = open().ra.stop                          // the source is dropped at once
 	deadline := time.Now().Add(10 * time.Second) // a bound for a stuck test, not a timing
 	for !stopped(st) {
 		if time.Now().After(deadline) {
