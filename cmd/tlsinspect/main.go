@@ -320,10 +320,12 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 		}
 	}
 
-	if len(o.read) > 0 && (o.output != "" || batched != nil) {
-		// Not on a terminal: formatting runs beside the analysis, and the
-		// table's rows or the lines leave a little later (README "Output
-		// formats"). A failed write stops the reading at once all the same.
+	if len(o.read) > 0 && (o.output != "" || batched != nil) && spareCore(fileJobs(o), workers(o, fileJobs(o))) {
+		// Not on a terminal, and a core to spare: formatting runs beside
+		// the analysis, and the table's rows or the lines leave a little
+		// later (README "Live capture"). A failed write stops the
+		// reading at once all the same. (With no core to spare, as with
+		// --workers 2 on 2 CPUs, it would cost 2%.)
 		out = report.NewBackground(out, backgroundDelay, func(error) { cancel() })
 	}
 
