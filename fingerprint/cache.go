@@ -1,21 +1,25 @@
 package fingerprint
 
 import (
+	"encoding/binary"
+
 	"github.com/tlsinspect/tlsinspect/dissect"
+	"github.com/tlsinspect/tlsinspect/iana"
 	"github.com/tlsinspect/tlsinspect/internal/twogen"
 )
 
-// Cache remembers fingerprints by their raw forms (the JA3 and JA3S
-// strings, JA4_r), from which the fingerprints follow: a hello seen before
-// costs building its raw form in a reused buffer and a map lookup, no MD5,
-// no SHA-256 and no allocation, and its strings are shared with the
+// Cache remembers fingerprints by what they are made of: JA4 by its raw
+// form JA4_r, JA3 and JA3S by the values their strings list, in binary
+// (writing them in decimal was most of the cost of a hit). A hello seen
+// before costs building its key in a reused buffer and a map lookup, no
+// MD5, no SHA-256 and no allocation, and its strings are shared with the
 // earlier results. Cache.JA3, Cache.JA4 and Cache.JA3S return exactly what
 // JA3, JA4 and JA3S return.
 //
 // Memory is bounded: each of the three tables holds two generations
-// (twogen.Map) of at most entries raw forms (NewCache), each of at most
-// MaxCachedRaw bytes (longer ones, from crafted hellos, are computed every
-// time).
+// (twogen.Map) of at most entries keys (NewCache), each key and raw form
+// of at most MaxCachedRaw bytes (longer ones, from crafted hellos, are
+// computed every time).
 //
 // A Cache is not safe for concurrent use. The nil *Cache keeps nothing:
 // its methods are JA3, JA3S and JA4.
@@ -24,7 +28,7 @@ type Cache struct {
 	buf            []byte
 }
 
-// MaxCachedRaw is the longest raw form a Cache keeps.
+// MaxCachedRaw is the longest key, and raw form, a Cache keeps.
 const MaxCachedRaw = 2 << 10
 
 // maxScratch is the largest buffer a Cache keeps between calls.
@@ -60,6 +64,69 @@ func (c *Cache) lookup(t *twogen.Map[cached], raw []byte, print func([]byte) str
 	return e.print, e.raw
 }
 
+// lookupKey returns the fingerprint whose inputs key (built in c.buf)
+// encodes from table t, or compute(), kept in t unless key or the raw form is
+// over MaxCachedRaw.
+func (c *Cache) lookupKey(t *twogen.Map[cached], key []byte, compute func() (string, string)) (string, string) {
+	e := t.Lookup(key, func(string) (cached, bool) {
+		print, raw := compute()
+		return cached{print: print, raw: raw}, len(key) <= MaxCachedRaw && len(raw) <= MaxCachedRaw
+	})
+	return e.print, e.raw
+}
+
+// appendList16 appends vs to b, in binary after their count, leaving
+// GREASE values out when skipGREASE: one of a key's fields, which none
+// can be taken for.
+func appendList16(b []byte, vs []uint16, skipGREASE bool) []byte {
+	n := len(b)
+	b = binary.BigEndian.AppendUint32(b, 0)
+	count := 0
+	for _, v := range vs {
+		if skipGREASE && iana.IsGREASE(v) {
+			continue
+		}
+		b = binary.BigEndian.AppendUint16(b, v)
+		count++
+	}
+	binary.BigEndian.PutUint32(b[n:], uint32(count))
+	return b
+}
+
+// appendTypes is appendList16 for extension types.
+func appendTypes(b []byte, exts []dissect.Extension, skipGREASE bool) []byte {
+	n := len(b)
+	b = binary.BigEndian.AppendUint32(b, 0)
+	count := 0
+	for _, e := range exts {
+		if skipGREASE && iana.IsGREASE(e.Type) {
+			continue
+		}
+		b = binary.BigEndian.AppendUint16(b, e.Type)
+		count++
+	}
+	binary.BigEndian.PutUint32(b[n:], uint32(count))
+	return b
+}
+
+// appendJA3Key appends what appendJA3 writes of ch, in binary: the key by
+// which a Cache finds JA3(ch).
+func appendJA3Key(b []byte, ch *dissect.ClientHello) []byte {
+	b = binary.BigEndian.AppendUint16(b, ch.Version)
+	b = appendList16(b, ch.CipherSuites, true)
+	b = appendTypes(b, ch.Extensions, true)
+	b = appendList16(b, ch.SupportedGroups, true)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(ch.ECPointFormats)))
+	return append(b, ch.ECPointFormats...)
+}
+
+// appendJA3SKey appends what appendJA3S writes of sh, in binary.
+func appendJA3SKey(b []byte, sh *dissect.ServerHello) []byte {
+	b = binary.BigEndian.AppendUint16(b, sh.Version)
+	b = binary.BigEndian.AppendUint16(b, sh.CipherSuite)
+	return appendTypes(b, sh.Extensions, false)
+}
+
 // release drops the scratch buffer after a very large hello.
 func (c *Cache) release() {
 	if cap(c.buf) > maxScratch {
@@ -73,8 +140,8 @@ func (c *Cache) JA3(ch *dissect.ClientHello) (hash, raw string) {
 		return JA3(ch)
 	}
 	defer c.release()
-	c.buf = appendJA3(c.buf[:0], ch)
-	return c.lookup(c.ja3, c.buf, md5hex)
+	c.buf = appendJA3Key(c.buf[:0], ch)
+	return c.lookupKey(c.ja3, c.buf, func() (string, string) { return JA3(ch) })
 }
 
 // JA4 returns JA4(ch, transport).
@@ -94,6 +161,6 @@ func (c *Cache) JA3S(sh *dissect.ServerHello) (hash, raw string) {
 		return JA3S(sh)
 	}
 	defer c.release()
-	c.buf = appendJA3S(c.buf[:0], sh)
-	return c.lookup(c.ja3s, c.buf, md5hex)
+	c.buf = appendJA3SKey(c.buf[:0], sh)
+	return c.lookupKey(c.ja3s, c.buf, func() (string, string) { return JA3S(sh) })
 }
