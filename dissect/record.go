@@ -3,6 +3,7 @@ package dissect
 import (
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Record content types (RFC 8446 §5.1, RFC 6520).
@@ -243,7 +244,8 @@ func (h *HalfStream) completes(p []byte) int {
 // with room for the whole record when its header says how long it is.
 func (h *HalfStream) keep(rest []byte) {
 	if len(rest) == 0 {
-		h.pending = h.pending[:0]
+		putRecordBuf(h.pending)
+		h.pending = nil
 		return
 	}
 	size := len(rest)
@@ -251,9 +253,52 @@ func (h *HalfStream) keep(rest []byte) {
 		size = n
 	}
 	if cap(h.pending) < size {
-		h.pending = make([]byte, 0, size)
+		putRecordBuf(h.pending)
+		h.pending = getRecordBuf(size)
 	}
 	h.pending = append(h.pending[:0], rest...)
+}
+
+// recordBufs hold the buffers of records that arrive in pieces (a server's
+// first flight spans several TCP segments), by size class (recordSizes).
+// A stream gives its buffer back as soon as no record is incomplete, most
+// often before its connection ends, so that the next connection's record
+// reuses it instead of allocating (and zeroing) one: a quarter of the bytes
+// allocated for a capture of short connections.
+var recordBufs [len(recordSizes)]sync.Pool // of *[]byte
+
+// recordSizes are the buffers' sizes, up to the largest record.
+var recordSizes = [...]int{1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 5 + maxCiphertext}
+
+// recordClass is the size class for n bytes, or -1 for none (n is more
+// than the largest record, as an SSLv2 record may be).
+func recordClass(n int) int {
+	for i, size := range recordSizes {
+		if n <= size {
+			return i
+		}
+	}
+	return -1
+}
+
+// getRecordBuf returns an empty buffer with room for n bytes.
+func getRecordBuf(n int) []byte {
+	c := recordClass(n)
+	if c < 0 {
+		return make([]byte, 0, n)
+	}
+	if p, _ := recordBufs[c].Get().(*[]byte); p != nil {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, recordSizes[c])
+}
+
+// putRecordBuf gives b back, when it is one getRecordBuf made.
+func putRecordBuf(b []byte) {
+	if c := recordClass(cap(b)); c >= 0 && cap(b) == recordSizes[c] {
+		b = b[:0]
+		recordBufs[c].Put(&b)
+	}
 }
 
 // parse consumes whole records from data and returns how many bytes it used.

@@ -221,3 +221,37 @@ func FuzzHalfStream(f *testing.F) {
 		}
 	})
 }
+
+// TestRecordBufs: record buffers come in the sizes of their classes, up to
+// the largest record, and a stream gives its buffer back once no record is
+// incomplete.
+func TestRecordBufs(t *testing.T) {
+	for _, tt := range []struct{ n, class int }{
+		{0, 0}, {1, 0}, {1024, 0}, {1025, 1}, {4096, 2}, {16 << 10, 4}, {16<<10 + 1, 5}, {5 + maxCiphertext, 5}, {6 + maxCiphertext, -1},
+	} {
+		if got := recordClass(tt.n); got != tt.class {
+			t.Errorf("recordClass(%d) = %d, want %d", tt.n, got, tt.class)
+		}
+		b := getRecordBuf(tt.n)
+		if len(b) != 0 || cap(b) < tt.n || tt.class >= 0 && cap(b) != recordSizes[tt.class] {
+			t.Errorf("getRecordBuf(%d): len %d cap %d", tt.n, len(b), cap(b))
+		}
+		putRecordBuf(append(b, 1, 2, 3))
+	}
+
+	rec := record(RecordHandshake, message(TypeServerHelloDone, make([]byte, 3000)))
+	var h HalfStream
+	events := 0
+	emit := func(Event) { events++ }
+	for _, piece := range [][]byte{rec[:2], rec[2:1400], rec[1400:2800], rec[2800:]} {
+		if err := h.Write(piece, emit); err != nil {
+			t.Fatal(err)
+		}
+		if len(h.pending) > 0 && recordClass(cap(h.pending)) < 0 {
+			t.Errorf("pending buffer of %d bytes", cap(h.pending))
+		}
+	}
+	if events != 1 || h.pending != nil {
+		t.Errorf("%d events, %d bytes pending (buffer %d): want 1 event and the buffer given back", events, len(h.pending), cap(h.pending))
+	}
+}
