@@ -103,7 +103,14 @@ func (nl *nameLists) names16(kind nameKind, vs []uint16) []string {
 	return listNames(nl, kind, vs)
 }
 
+// noNames is every empty list names returns: shared, as the others are,
+// and of no capacity, so that an append never writes into it.
+var noNames = []string{}
+
 func listNames[T uint8 | uint16](nl *nameLists, kind nameKind, vs []T) []string {
+	if len(vs) == 0 {
+		return noNames // no lookup: the key would be the kind alone
+	}
 	name := func(v T) string { return kind.name(uint16(v)) }
 	if nl == nil || len(vs) > maxNameListValues {
 		return names(vs, name, kind.skipsGREASE())
