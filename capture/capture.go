@@ -255,11 +255,23 @@ func (s *FileSource) read(r io.Reader, ng *ngObserver) {
 
 // ReadAhead makes the source read the file ahead from now on, on a
 // goroutine of its own, while the caller decodes what was read before:
-// worth a core the caller leaves idle. (One worker on the bulk benchmark
-// capture: 95 → 79 ms.) Close, or dropping the source, ends the goroutine.
+// worth a core the caller leaves idle (one worker on the bulk benchmark
+// capture: 95 → 79 ms), and the way a source notices a stalled pipe
+// (OnStall). Close, or dropping the source, ends the goroutine.
 func (s *FileSource) ReadAhead() {
 	if s.ra != nil {
 		s.ra.start(s)
+	}
+}
+
+// OnStall sets f (nil: none) to be called, on the goroutine calling Next,
+// when a source reading ahead has waited a while (20 ms) for more of the
+// file, as a pipe with nothing to give for now makes it wait, before it
+// waits on: a caller holding packets back, to hand them over in rounds,
+// can pass them on instead of keeping them until the pipe gives more.
+func (s *FileSource) OnStall(f func()) {
+	if s.ra != nil {
+		s.ra.onStall = f
 	}
 }
 

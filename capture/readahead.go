@@ -4,6 +4,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // readAhead is a file that, once started, is read ahead of its reader, on
@@ -16,11 +17,12 @@ import (
 // with the copy, 95 without reading ahead). Until it is started, Read
 // reads the file.
 type readAhead struct {
-	r   io.Reader
-	on  bool   // started
-	cur []byte // unread part of buf
-	buf []byte // the chunk being read, to be given back
-	err error  // the error after the last chunk, once it has arrived
+	r       io.Reader
+	on      bool   // started
+	onStall func() // FileSource.OnStall
+	cur     []byte // unread part of buf
+	buf     []byte // the chunk being read, to be given back
+	err     error  // the error after the last chunk, once it has arrived
 
 	full  chan aheadChunk
 	empty chan []byte
@@ -51,6 +53,11 @@ const (
 	// before io.ErrNoProgress, as bufio.Reader does.
 	aheadEmptyReads = 100
 )
+
+// stallAfter is how long Read waits for the next chunk before it calls
+// onStall: far longer than a read of a file takes, short against the
+// 100 ms within which a line is written (README "Live capture").
+var stallAfter = 20 * time.Millisecond
 
 // start starts reading ahead, on a goroutine that ends at the file's end
 // or error, or when owner (the FileSource) is closed or dropped.
@@ -121,12 +128,34 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 			ra.empty <- ra.buf // never blocks: the channel holds every buffer
 			ra.buf = nil
 		}
-		c := <-ra.full
+		var c aheadChunk
+		select {
+		case c = <-ra.full:
+		default:
+			c = ra.wait()
+		}
 		ra.cur, ra.buf, ra.err = c.b, c.b, c.err
 	}
 	n := copy(p, ra.cur)
 	ra.cur = ra.cur[n:]
 	return n, nil
+}
+
+// wait waits for the next chunk; after stallAfter, it calls onStall and
+// waits on.
+func (ra *readAhead) wait() aheadChunk {
+	if ra.onStall == nil {
+		return <-ra.full
+	}
+	t := time.NewTimer(stallAfter)
+	defer t.Stop()
+	select {
+	case c := <-ra.full:
+		return c
+	case <-t.C:
+	}
+	ra.onStall()
+	return <-ra.full
 }
 
 // close stops the goroutine, after the read it may be in; Read returns

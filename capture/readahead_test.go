@@ -3,8 +3,11 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -120,5 +123,69 @@ func TestReadAheadStops(t *testing.T) {
 		}
 		runtime.GC()
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestOnStall: a source reading ahead calls OnStall's function when the
+// file has nothing more for it for a while (a pipe), on the goroutine
+// calling Next and before it waits on, and reads the rest the same once
+// it comes.
+func TestOnStall(t *testing.T) {
+	pcap, _ := writePcap(binary.LittleEndian, false, layers.LinkTypeEthernet, testRecs(50))
+	want := fuzzRead(t, bytes.NewReader(pcap), false, 0)
+	for _, on := range []bool{false, true} {
+		in, feed := io.Pipe()
+		s, err := func() (*FileSource, error) {
+			go feed.Write(pcap[:len(pcap)/2])
+			return NewFileSource("pipe.pcap", in)
+		}()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if on {
+			s.ReadAhead()
+		}
+		stalls := 0
+		release := make(chan struct{})
+		var once sync.Once
+		let := func() { once.Do(func() { close(release) }) } // the rest of the file comes now
+		s.OnStall(func() {
+			stalls++
+			let()
+		})
+		if !on {
+			let() // without reading ahead, Next would wait for it
+		}
+		// Without a stall the test would wait for ever: a bound for a
+		// stuck test, not a timing.
+		watchdog := time.AfterFunc(10*time.Second, let)
+		go func() {
+			<-release
+			feed.Write(pcap[len(pcap)/2:])
+			feed.Close()
+		}()
+		var got strings.Builder
+		for {
+			p, err := s.Next()
+			if err != nil {
+				fmt.Fprintf(&got, "%v\n", err)
+				break
+			}
+			fmt.Fprintf(&got, "packet %d %v %v %d %x\n", p.Index, p.Timestamp, p.LinkType, p.Length, p.Data)
+		}
+		s.Close()
+		watchdog.Stop()
+		if got.String() != want {
+			t.Errorf("read ahead %v, through a pipe:\n%s\nwant:\n%s", on, got.String(), want)
+		}
+		if !on {
+			if stalls != 0 {
+				t.Errorf("not reading ahead: %d stalls", stalls)
+			}
+			continue
+		}
+		if stalls == 0 { // more than one if the rest comes late
+			t.Error("reading ahead: no stall")
+		}
 	}
 }
