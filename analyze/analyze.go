@@ -51,7 +51,9 @@ type Config struct {
 	Workers int
 	// ReadAhead has a source that can (capture.FileSource) read its file
 	// ahead, on a goroutine of its own: worth it when the run leaves a
-	// core idle, which its caller knows.
+	// core idle, which its caller knows, and for a pipe, which may stall:
+	// with several workers, what they hold is then reported without
+	// waiting for more packets.
 	ReadAhead bool
 	// Share and Shares, when Shares > 1, say that this run reads source
 	// Share (0, 1, …) of Shares that split one capture between them (live
@@ -157,7 +159,7 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 	}, func(n uint64, p *capture.Packet) {
 		w.packet(n, p)
 		out()
-	})
+	}, nil) // every report is made as its packet is read: nothing is held
 	w.end()
 	out()
 	w.counts(&c)
@@ -169,8 +171,14 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 // flush is called when idle connections are due to be looked for, before
 // packet n, at packet time at, or, when a live link is quiet, at the wall
 // clock (quiet); follow with each packet the filter keeps and its number.
-// The error is the source's, nil at a clean end.
-func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush func(n uint64, at time.Time, quiet bool), follow func(n uint64, p *capture.Packet)) error {
+// The error is the source's, nil at a clean end. stalled, when not nil, is
+// called when a file source waits for more of its file (a pipe: see
+// capture.FileSource.OnStall), to pass on what is held back.
+func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush func(n uint64, at time.Time, quiet bool), follow func(n uint64, p *capture.Packet), stalled func()) error {
+	if st, ok := src.(interface{ OnStall(func()) }); ok && stalled != nil {
+		st.OnStall(stalled)
+		defer st.OnStall(nil)
+	}
 	clock := newFlushClock(cfg)
 	done := ctx.Done()
 	// A file source gives packets in batches (capture.FileSource.NextBatch):

@@ -256,6 +256,14 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		if full || queued >= roundPackets*nw || queued&clockMask == 0 && time.Since(sent) >= roundDelay {
 			send()
 		}
+	}, func() {
+		// A pipe has nothing more for now: what was read is reported
+		// without waiting for more (the connections it ended, say), as a
+		// quiet live link's is, but idle connections are not looked for:
+		// the wall clock says nothing of a file's packet times.
+		if queued > 0 || len(readerEmissions) > 0 {
+			send()
+		}
 	})
 	toAll(item{kind: itemEnd})
 	send()

@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,5 +88,40 @@ func TestBatchWriter(t *testing.T) {
 	}
 	if err := b.Flush(); !errors.Is(err, broken) {
 		t.Errorf("Flush after a failed write: %v", err)
+	}
+}
+
+// TestStdinStaysOpen: reading standard input that stays open (tcpdump -w -
+// | tlsinspect -r -), a handshake is reported before the input ends, with
+// one worker (the file read ahead and the lines made in the background,
+// when there is a core to spare) and with two.
+func TestStdinStaysOpen(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(pcapDir, "tls12-sessionid-openssl.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []string{"1", "2"} {
+		t.Run("workers="+workers, func(t *testing.T) {
+			in, feed := io.Pipe()
+			out := &pipe{}
+			var errb bytes.Buffer
+			done := make(chan int)
+			go func() { done <- run([]string{"-T", "json", "-r", "-", "--workers", workers}, in, out, &errb) }()
+			if _, err := feed.Write(data); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second) // a bound for a stuck test, not a timing
+			for !strings.Contains(out.String(), `"established":true`) {
+				if time.Now().After(deadline) {
+					feed.Close()
+					t.Fatalf("nothing reported while the input is open: %q", out.String())
+				}
+				time.Sleep(time.Millisecond)
+			}
+			feed.Close()
+			if code := <-done; code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+		})
 	}
 }

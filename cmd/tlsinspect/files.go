@@ -102,6 +102,12 @@ func readFile(ctx context.Context, in *fileInput, cfg analyze.Config, emit func(
 	}
 	defer done()
 	defer src.Close()
+	if _, regular := regularSize(in.name, in.stdin); !regular {
+		// A pipe may stall (tcpdump -w - | tlsinspect -r -): a source
+		// reading ahead notices, and with several workers what they hold
+		// is reported then (analyze.Config.ReadAhead).
+		cfg.ReadAhead = true
+	}
 	cfg.Keys = in.keys
 	// Secrets embedded in a pcapng file (Decryption Secrets Block) join
 	// the key log before the packets that need them.

@@ -327,21 +327,31 @@ func (c *countingReader) Read(b []byte) (int, error) {
 func inputSize(names []string, stdin io.Reader) int64 {
 	var total int64
 	for _, name := range names {
-		var fi os.FileInfo
-		var err error
-		if name == "-" {
-			f, ok := stdin.(*os.File)
-			if !ok {
-				return -1
-			}
-			fi, err = f.Stat()
-		} else {
-			fi, err = os.Stat(name)
-		}
-		if err != nil || !fi.Mode().IsRegular() {
+		size, ok := regularSize(name, stdin)
+		if !ok {
 			return -1
 		}
-		total += fi.Size()
+		total += size
 	}
 	return total
+}
+
+// regularSize is the size of the -r input name, and whether it is a
+// regular file (not standard input from a pipe, a FIFO, a device).
+func regularSize(name string, stdin io.Reader) (int64, bool) {
+	var fi os.FileInfo
+	var err error
+	if name == "-" {
+		f, ok := stdin.(*os.File)
+		if !ok {
+			return 0, false
+		}
+		fi, err = f.Stat()
+	} else {
+		fi, err = os.Stat(name)
+	}
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0, false
+	}
+	return fi.Size(), true
 }
