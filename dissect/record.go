@@ -119,8 +119,9 @@ type HalfStream struct {
 	// MaxMessage bounds a handshake message (DefaultMaxMessage when zero).
 	MaxMessage int
 
-	pending  []byte // bytes of an incomplete record
-	hs       []byte // bytes of incomplete handshake messages
+	pending  []byte  // bytes of an incomplete record
+	pbuf     *[]byte // the recordBufs buffer pending was made in, to give back
+	hs       []byte  // bytes of incomplete handshake messages
 	hsVer    uint16
 	skip     int   // handshake bytes still to skip from an oversized message
 	ccs      bool  // ChangeCipherSpec seen: later handshake and alert records are encrypted
@@ -186,7 +187,7 @@ func (h *HalfStream) Write(p []byte, emit func(Event)) error {
 
 func (h *HalfStream) fail(err error) error {
 	h.failed = err
-	h.pending = nil
+	h.pending, h.pbuf = nil, nil
 	h.hs = nil
 	return err
 }
@@ -244,8 +245,9 @@ func (h *HalfStream) completes(p []byte) int {
 // with room for the whole record when its header says how long it is.
 func (h *HalfStream) keep(rest []byte) {
 	if len(rest) == 0 {
-		putRecordBuf(h.pending)
 		h.pending = nil
+		putRecordBuf(h.pbuf)
+		h.pbuf = nil
 		return
 	}
 	size := len(rest)
@@ -253,8 +255,9 @@ func (h *HalfStream) keep(rest []byte) {
 		size = n
 	}
 	if cap(h.pending) < size {
-		putRecordBuf(h.pending)
-		h.pending = getRecordBuf(size)
+		putRecordBuf(h.pbuf)
+		h.pbuf = getRecordBuf(size)
+		h.pending = *h.pbuf
 	}
 	h.pending = append(h.pending[:0], rest...)
 }
@@ -281,23 +284,30 @@ func recordClass(n int) int {
 	return -1
 }
 
-// getRecordBuf returns an empty buffer with room for n bytes.
-func getRecordBuf(n int) []byte {
+// getRecordBuf returns an empty buffer with room for n bytes. The pointer
+// goes back to putRecordBuf as it came: putting a new one would allocate.
+func getRecordBuf(n int) *[]byte {
 	c := recordClass(n)
 	if c < 0 {
-		return make([]byte, 0, n)
+		b := make([]byte, 0, n)
+		return &b
 	}
 	if p, _ := recordBufs[c].Get().(*[]byte); p != nil {
-		return (*p)[:0]
+		*p = (*p)[:0]
+		return p
 	}
-	return make([]byte, 0, recordSizes[c])
+	b := make([]byte, 0, recordSizes[c])
+	return &b
 }
 
-// putRecordBuf gives b back, when it is one getRecordBuf made.
-func putRecordBuf(b []byte) {
-	if c := recordClass(cap(b)); c >= 0 && cap(b) == recordSizes[c] {
-		b = b[:0]
-		recordBufs[c].Put(&b)
+// putRecordBuf gives p back (nil: nothing), when getRecordBuf made it for
+// a size class. Whatever was made in *p, no one reads it again.
+func putRecordBuf(p *[]byte) {
+	if p == nil {
+		return
+	}
+	if c := recordClass(cap(*p)); c >= 0 && cap(*p) == recordSizes[c] {
+		recordBufs[c].Put(p)
 	}
 }
 

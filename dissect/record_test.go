@@ -232,11 +232,12 @@ func TestRecordBufs(t *testing.T) {
 		if got := recordClass(tt.n); got != tt.class {
 			t.Errorf("recordClass(%d) = %d, want %d", tt.n, got, tt.class)
 		}
-		b := getRecordBuf(tt.n)
-		if len(b) != 0 || cap(b) < tt.n || tt.class >= 0 && cap(b) != recordSizes[tt.class] {
+		p := getRecordBuf(tt.n)
+		if b := *p; len(b) != 0 || cap(b) < tt.n || tt.class >= 0 && cap(b) != recordSizes[tt.class] {
 			t.Errorf("getRecordBuf(%d): len %d cap %d", tt.n, len(b), cap(b))
 		}
-		putRecordBuf(append(b, 1, 2, 3))
+		*p = append(*p, 1, 2, 3)
+		putRecordBuf(p)
 	}
 
 	rec := record(RecordHandshake, message(TypeServerHelloDone, make([]byte, 3000)))
@@ -251,7 +252,7 @@ func TestRecordBufs(t *testing.T) {
 			t.Errorf("pending buffer of %d bytes", cap(h.pending))
 		}
 	}
-	if events != 1 || h.pending != nil {
+	if events != 1 || h.pending != nil || h.pbuf != nil {
 		t.Errorf("%d events, %d bytes pending (buffer %d): want 1 event and the buffer given back", events, len(h.pending), cap(h.pending))
 	}
 }
