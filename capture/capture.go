@@ -115,27 +115,27 @@ type FileSource struct {
 	// does.
 	OnSecrets func(secretsType uint32, data []byte)
 
-	name      string
-	closer    io.Closer
-	gz        *gzip.Reader
-	ra        *readAhead // the file (decompressed), read ahead
-	cr        countReader
-	br        *bufio.Reader
-	format    format
-	order     binary.ByteOrder // pcap: of the file; pcapng: of the current section
-	linkType  layers.LinkType  // pcap only
-	pcap      *pcapgo.Reader
-	tsFactor  int64 // pcap: nanoseconds per unit of the timestamp fraction
-	discard   int   // pcap: bytes of the packet last returned, dropped at the next Next
-	keep      *kept // pcap: KeepData
-	ng        *pcapgo.NgReader
-	ngIfaces  []ngIface // pcapng: the interfaces the fast path has used (ngfast.go)
-	big       bool      // pcap: the file is big-endian; pcapng: its first section (s.order follows the blocks looked at)
-	ngSlow    bool      // pcapng: no fast path (tests compare the two)
-	ngFast    int       // pcapng: packets read by the fast path (for tests)
-	n         int       // packets returned
-	err       error     // sticky: io.EOF or a *ReadError
-	inSecrets bool      // OnSecrets is running: its panics are its own, not damaged data
+	name       string
+	closer     io.Closer
+	gz         *gzip.Reader
+	ra         *readAhead // the file (decompressed), read ahead
+	cr         countReader
+	br         *bufio.Reader
+	format     format
+	order      binary.ByteOrder // pcap: of the file; pcapng: of the current section
+	linkType   layers.LinkType  // pcap only
+	pcap       *pcapgo.Reader
+	tsFactor   int64 // pcap: nanoseconds per unit of the timestamp fraction
+	discard    int   // pcap: bytes of the packet last returned, dropped at the next Next
+	keep       *kept // pcap: KeepData
+	ng         *pcapgo.NgReader
+	ngIfaces   []ngIface // pcapng: the interfaces the fast path has used (ngfast.go)
+	big        bool      // pcap: the file is big-endian; pcapng: its first section (s.order follows the blocks looked at)
+	ngSlow     bool      // pcapng: no fast path (tests compare the two)
+	ngFast     int       // pcapng: packets read by the fast path (for tests)
+	n          int       // packets returned
+	err        error     // sticky: io.EOF or a *ReadError
+	inCallback bool      // OnSecrets or OnStall's function is running: its panics are its own, not damaged data
 }
 
 // OpenFile opens a capture file; "-" reads standard input.
@@ -257,7 +257,9 @@ func (s *FileSource) read(r io.Reader, ng *ngObserver) {
 // goroutine of its own, while the caller decodes what was read before:
 // worth a core the caller leaves idle (one worker on the bulk benchmark
 // capture: 95 → 79 ms), and the way a source notices a stalled pipe
-// (OnStall). Close, or dropping the source, ends the goroutine.
+// (OnStall). Close, or dropping the source, ends the goroutine once the
+// read it is in returns (of standard input, which Close leaves open, no
+// more is read than that read takes).
 func (s *FileSource) ReadAhead() {
 	if s.ra != nil {
 		s.ra.start(s)
@@ -270,8 +272,17 @@ func (s *FileSource) ReadAhead() {
 // waits on: a caller holding packets back, to hand them over in rounds,
 // can pass them on instead of keeping them until the pipe gives more.
 func (s *FileSource) OnStall(f func()) {
-	if s.ra != nil {
-		s.ra.onStall = f
+	if s.ra == nil {
+		return
+	}
+	if f == nil {
+		s.ra.onStall = nil
+		return
+	}
+	s.ra.onStall = func() {
+		s.inCallback = true // a panic in f is f's, not the file's
+		f()
+		s.inCallback = false
 	}
 }
 
@@ -354,8 +365,8 @@ func (s *FileSource) Next() (p Packet, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			if s.inSecrets {
-				s.inSecrets = false
+			if s.inCallback {
+				s.inCallback = false
 				panic(r)
 			}
 			p = Packet{}
@@ -803,9 +814,9 @@ func (s *FileSource) secrets(all bool, before int64) error {
 			return s.fail(e.offset, e.err)
 		}
 		if s.OnSecrets != nil {
-			s.inSecrets = true
+			s.inCallback = true
 			s.OnSecrets(e.typ, e.data)
-			s.inSecrets = false
+			s.inCallback = false
 		}
 	}
 	return nil

@@ -40,6 +40,7 @@ type aheadChunk struct {
 type aheadStop struct {
 	once sync.Once
 	c    chan struct{}
+	done chan struct{} // closed when the goroutine has ended (for tests)
 }
 
 func (a *aheadStop) stop() { a.once.Do(func() { close(a.c) }) }
@@ -68,11 +69,14 @@ func (ra *readAhead) start(owner *FileSource) {
 	ra.on = true
 	ra.full = make(chan aheadChunk, aheadBuffers)
 	ra.empty = make(chan []byte, aheadBuffers)
-	ra.stop = &aheadStop{c: make(chan struct{})}
+	ra.stop = &aheadStop{c: make(chan struct{}), done: make(chan struct{})}
 	for range aheadBuffers {
 		ra.empty <- make([]byte, aheadChunkSize)
 	}
-	go fillAhead(ra.r, ra.empty, ra.full, ra.stop.c)
+	go func(r io.Reader, empty chan []byte, full chan aheadChunk, stop *aheadStop) {
+		defer close(stop.done)
+		fillAhead(r, empty, full, stop.c)
+	}(ra.r, ra.empty, ra.full, ra.stop)
 	runtime.AddCleanup(owner, (*aheadStop).stop, ra.stop)
 }
 
@@ -80,6 +84,16 @@ func (ra *readAhead) start(owner *FileSource) {
 // or until stop is closed. It knows nothing of the readAhead, so that a
 // FileSource dropped without Close can be collected, and stop it.
 func fillAhead(r io.Reader, empty <-chan []byte, full chan<- aheadChunk, stop <-chan struct{}) {
+	// stopped is looked at before each read and send: a select with
+	// another case ready picks at random, and would read on after stop.
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
 	for {
 		var b []byte
 		select {
@@ -92,11 +106,17 @@ func fillAhead(r io.Reader, empty <-chan []byte, full chan<- aheadChunk, stop <-
 		var n int
 		var err error
 		for tries := 0; n == 0 && err == nil; tries++ {
+			if stopped() {
+				return
+			}
 			if tries == aheadEmptyReads {
 				err = io.ErrNoProgress
 				break
 			}
 			n, err = r.Read(b[:cap(b)])
+		}
+		if stopped() {
+			return
 		}
 		select {
 		case full <- aheadChunk{b[:n], err}:

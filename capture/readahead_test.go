@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -186,6 +187,57 @@ func TestOnStall(t *testing.T) {
 		}
 		if stalls == 0 { // more than one if the rest comes late
 			t.Error("reading ahead: no stall")
+		}
+	}
+}
+
+// gatedReader gives one piece of data per token on gate, and counts its
+// reads.
+type gatedReader struct {
+	gate  chan struct{}
+	data  []byte
+	reads atomic.Int32
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	g.reads.Add(1)
+	<-g.gate
+	if len(g.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, g.data[:min(len(g.data), 1000)])
+	g.data = g.data[n:]
+	return n, nil
+}
+
+// TestReadAheadNoReadAfterClose: once Close has returned, the goroutine
+// reads no more than the read it was in (standard input, left open, is
+// not read further), however its selects fall.
+func TestReadAheadNoReadAfterClose(t *testing.T) {
+	pcap, _ := writePcap(binary.LittleEndian, false, layers.LinkTypeEthernet, testRecs(100))
+	for range 20 {
+		g := &gatedReader{gate: make(chan struct{}, 100), data: pcap[4:]}
+		g.gate <- struct{}{} // the file header's read, before reading ahead
+		s, err := NewFileSource("gated.pcap", io.MultiReader(bytes.NewReader(pcap[:4]), g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.ReadAhead()
+		for g.reads.Load() < 2 { // the goroutine is in its first read
+			runtime.Gosched()
+		}
+		done := s.ra.stop.done
+		s.Close()
+		for range 10 {
+			g.gate <- struct{}{} // reads after the first would not wait
+		}
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second): // a bound for a stuck test, not a timing
+			t.Fatal("the goroutine did not end")
+		}
+		if n := g.reads.Load(); n != 2 {
+			t.Fatalf("%d reads, want 2 (the header's and the one in flight at Close)", n)
 		}
 	}
 }
