@@ -230,6 +230,20 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		it, _ := slot(h, nil)
 		*it = x
 	}
+	// held reports whether the round being filled holds anything: packets,
+	// the reader's reports, flushes.
+	held := func() bool {
+		if queued > 0 || len(readerEmissions) > 0 {
+			return true
+		}
+		for _, b := range cur {
+			if len(b.items) > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	filteredSince := 0
 
 	readErr := readLoop(ctx, src, &cfg, &c, func(n uint64, at time.Time, quiet bool) {
 		toAll(item{kind: itemFlush, n: n, p: capture.Packet{Timestamp: at}})
@@ -261,7 +275,14 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		// without waiting for more (the connections it ended, say), as a
 		// quiet live link's is, but idle connections are not looked for:
 		// the wall clock says nothing of a file's packet times.
-		if queued > 0 || len(readerEmissions) > 0 {
+		if held() {
+			send()
+		}
+	}, func() {
+		// Packets the filter drops do not reach the round's clock above;
+		// while only they come, it is looked at every 64.
+		filteredSince++
+		if filteredSince&63 == 0 && held() && time.Since(sent) >= roundDelay {
 			send()
 		}
 	})

@@ -22,7 +22,8 @@ type batchWriter struct {
 }
 
 // batchDelay and backgroundDelay (report.Background's, which comes first)
-// add up to the 100 ms the README promises.
+// add up to the 100 ms the README promises between a connection's report
+// and its line.
 const (
 	batchDelay      = 50 * time.Millisecond
 	backgroundDelay = 50 * time.Millisecond

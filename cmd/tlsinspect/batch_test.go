@@ -125,3 +125,57 @@ func TestStdinStaysOpen(t *testing.T) {
 		})
 	}
 }
+
+// TestStdinFilteredTraffic: reading a pipe through a capture filter, with
+// several workers, a handshake is reported while only packets the filter
+// drops keep coming (so the pipe never stalls).
+func TestStdinFilteredTraffic(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(pcapDir, "tls12-sessionid-openssl.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A UDP datagram on Ethernet, as a little-endian pcap record: filler
+	// the filter "tcp" drops (hand-built: only its headers matter).
+	filler := func(i int) []byte {
+		pkt := make([]byte, 14+20+8+4)
+		pkt[12], pkt[13] = 0x08, 0x00                          // IPv4
+		pkt[14], pkt[16], pkt[17] = 0x45, 0, byte(len(pkt)-14) // version, IHL, total length
+		pkt[22], pkt[23] = 64, 17                              // TTL, UDP
+		copy(pkt[26:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
+		pkt[34], pkt[35], pkt[36], pkt[37] = 0x30, 0x39, 0x00, 0x35 // ports 12345 -> 53
+		pkt[39] = 12                                                // UDP length
+		rec := make([]byte, 16, 16+len(pkt))
+		sec := uint32(0x6b08ce2a + 60 + i/1000)
+		rec[0], rec[1], rec[2], rec[3] = byte(sec), byte(sec>>8), byte(sec>>16), byte(sec>>24)
+		usec := uint32(i % 1000 * 1000)
+		rec[4], rec[5], rec[6] = byte(usec), byte(usec>>8), byte(usec>>16)
+		rec[8], rec[12] = byte(len(pkt)), byte(len(pkt))
+		return append(rec, pkt...)
+	}
+	in, feed := io.Pipe()
+	out := &pipe{}
+	var errb bytes.Buffer
+	done := make(chan int)
+	go func() { done <- run([]string{"-T", "json", "-r", "-", "--workers", "2", "tcp"}, in, out, &errb) }()
+	if _, err := feed.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second) // a bound for a stuck test, not a timing
+	for i := 0; !strings.Contains(out.String(), `"established":true`); i++ {
+		if time.Now().After(deadline) {
+			feed.Close()
+			t.Fatalf("nothing reported while dropped packets keep coming: %q", out.String())
+		}
+		if _, err := feed.Write(filler(i)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond) // never 20 ms without a packet: no stall
+	}
+	feed.Close()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "filtered out") {
+		t.Errorf("no packet was filtered out: %s", errb.String())
+	}
+}
