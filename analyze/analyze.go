@@ -159,7 +159,7 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 	}, func(n uint64, p *capture.Packet) {
 		w.packet(n, p)
 		out()
-	}, nil, nil) // every report is made as its packet is read: nothing is held
+	}, nil) // every report is made as its packet is read: nothing is held
 	w.end()
 	out()
 	w.counts(&c)
@@ -171,16 +171,10 @@ func RunContext(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 // flush is called when idle connections are due to be looked for, before
 // packet n, at packet time at, or, when a live link is quiet, at the wall
 // clock (quiet); follow with each packet the filter keeps and its number.
-// The error is the source's, nil at a clean end. stalled, when not nil, is
-// called when a file source waits for more of its file (a pipe: see
-// capture.FileSource.OnStall), to pass on what is held back; filtered,
-// when not nil, with each packet the filter drops (what is held back may
-// be due to go by the wall clock while only such packets come).
-func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush func(n uint64, at time.Time, quiet bool), follow func(n uint64, p *capture.Packet), stalled, filtered func()) error {
-	if st, ok := src.(interface{ OnStall(func()) }); ok && stalled != nil {
-		st.OnStall(stalled)
-		defer st.OnStall(nil)
-	}
+// batchDone, when not nil, is called after each call of the source's
+// Next or NextBatch has been gone through, filtered packets included. The
+// error is the source's, nil at a clean end.
+func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush func(n uint64, at time.Time, quiet bool), follow func(n uint64, p *capture.Packet), batchDone func()) error {
 	clock := newFlushClock(cfg)
 	done := ctx.Done()
 	// A file source gives packets in batches (capture.FileSource.NextBatch):
@@ -225,12 +219,12 @@ func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush fun
 			}
 			if cfg.Match != nil && !cfg.Match(*p) {
 				c.Filtered++
-				if filtered != nil {
-					filtered()
-				}
 				continue
 			}
 			follow(n, p)
+		}
+		if batchDone != nil {
+			batchDone()
 		}
 	}
 }

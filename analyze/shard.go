@@ -29,9 +29,9 @@ const (
 	roundBytes   = 1 << 20 // per worker
 	roundsQueued = 4       // per worker, between reader, worker and merger
 	// roundDelay is the longest a packet waits for its round to be sent
-	// (looked at every packet of a live source, every 8 of a file, which
-	// may be a pipe): a live link that is never quiet for long enough to
-	// flush still has its handshakes reported promptly.
+	// (looked at after each read of the source, whatever the filter kept
+	// of it): a live link, or a pipe, that is never quiet for long enough
+	// to flush still has its handshakes reported promptly.
 	roundDelay = 100 * time.Millisecond
 	chunkSize  = 256 << 10
 )
@@ -183,10 +183,6 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 	queued := 0
 	full := false
 	sent := time.Now()
-	clockMask := 0 // the clock is looked at when queued&clockMask == 0
-	if _, ok := src.(batchSource); ok {
-		clockMask = 7
-	}
 	send := func() {
 		readerOut <- readerEmissions
 		readerEmissions = nil
@@ -230,20 +226,22 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 		it, _ := slot(h, nil)
 		*it = x
 	}
-	// held reports whether the round being filled holds anything: packets,
-	// the reader's reports, flushes.
-	held := func() bool {
-		if queued > 0 || len(readerEmissions) > 0 {
-			return true
-		}
-		for _, b := range cur {
-			if len(b.items) > 0 {
-				return true
+	// held reports whether the round being filled holds anything: packets
+	// (and the reader's reports, which come with them), or flushes, which
+	// go to every batch.
+	held := func() bool { return queued > 0 || len(cur[0].items) > 0 }
+	// A pipe with nothing more for now (capture.FileSource.OnStall): what
+	// was read is reported without waiting for more (the connections it
+	// ended, say), as a quiet live link's is, but idle connections are not
+	// looked for: the wall clock says nothing of a file's packet times.
+	if st, ok := src.(interface{ OnStall(func()) }); ok {
+		st.OnStall(func() {
+			if held() {
+				send()
 			}
-		}
-		return false
+		})
+		defer st.OnStall(nil)
 	}
-	filteredSince := 0
 
 	readErr := readLoop(ctx, src, &cfg, &c, func(n uint64, at time.Time, quiet bool) {
 		toAll(item{kind: itemFlush, n: n, p: capture.Packet{Timestamp: at}})
@@ -267,22 +265,11 @@ func runSharded(ctx context.Context, src Source, cfg Config, emit func(*tlsconn.
 			readerEmissions = readerDecode(dec, &c, n, *p, readerEmissions, add)
 		}
 		queued++
-		if full || queued >= roundPackets*nw || queued&clockMask == 0 && time.Since(sent) >= roundDelay {
+		if full || queued >= roundPackets*nw {
 			send()
 		}
 	}, func() {
-		// A pipe has nothing more for now: what was read is reported
-		// without waiting for more (the connections it ended, say), as a
-		// quiet live link's is, but idle connections are not looked for:
-		// the wall clock says nothing of a file's packet times.
-		if held() {
-			send()
-		}
-	}, func() {
-		// Packets the filter drops do not reach the round's clock above;
-		// while only they come, it is looked at every 64.
-		filteredSince++
-		if filteredSince&63 == 0 && held() && time.Since(sent) >= roundDelay {
+		if held() && time.Since(sent) >= roundDelay {
 			send()
 		}
 	})
