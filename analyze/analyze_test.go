@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tlsinspect/tlsinspect/internal/testcorpus"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,20 +126,36 @@ func FuzzRun(f *testing.F) {
 }
 
 // readAheadSource is a FileSource that says whether it was asked to read
-// ahead.
+// ahead, and how much of the file was read after that.
 type readAheadSource struct {
 	*capture.FileSource
-	asked bool
+	file       *pieces
+	asked      bool
+	readBefore int64
 }
 
 func (s *readAheadSource) ReadAhead() {
 	s.asked = true
+	s.readBefore = s.file.read.Load()
 	s.FileSource.ReadAhead()
+}
+
+// pieces gives a file at most 1 KiB per read, so that opening it buffers
+// only its start and reading ahead has the rest to read.
+type pieces struct {
+	r    io.Reader
+	read atomic.Int64
+}
+
+func (p *pieces) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b[:min(len(b), 1<<10)])
+	p.read.Add(int64(n))
+	return n, err
 }
 
 // TestReadAhead: a source that can read ahead is asked to when the Config
 // says so, and the project's captures then give the same summaries, with
-// one worker and with two.
+// one worker and with two, though most of each file is read ahead.
 func TestReadAhead(t *testing.T) {
 	names, err := filepath.Glob("../testdata/pcaps/*.pcap*")
 	if err != nil || len(names) == 0 {
@@ -148,16 +166,21 @@ func TestReadAhead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fs, err := capture.NewFileSource(name, bytes.NewReader(data))
+		file := &pieces{r: bytes.NewReader(data)}
+		fs, err := capture.NewFileSource(name, file)
 		if err != nil {
 			return "", err
 		}
-		src := &readAheadSource{FileSource: fs}
+		src := &readAheadSource{FileSource: fs, file: file}
 		var out bytes.Buffer
 		enc := json.NewEncoder(&out)
 		_, err = Run(src, c, func(s *tlsconn.Summary) { enc.Encode(s) })
+		fs.Close()
 		if src.asked != c.ReadAhead {
 			t.Errorf("%s: ReadAhead %v, asked %v", name, c.ReadAhead, src.asked)
+		}
+		if ahead := int64(len(data)) - src.readBefore; c.ReadAhead && len(data) > 4<<10 && ahead < int64(len(data))/2 {
+			t.Errorf("%s: %d of %d bytes left to read when reading ahead began", name, ahead, len(data))
 		}
 		return out.String(), err
 	}
