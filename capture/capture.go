@@ -237,10 +237,7 @@ func NewFileSource(name string, r io.Reader) (*FileSource, error) {
 		err = s.notCapture(rest)
 	}
 	if err != nil {
-		if s.ra != nil {
-			s.ra.close()
-		}
-		return nil, err
+		return nil, err // not reading ahead yet: nothing to stop
 	}
 	return s, nil
 }
@@ -261,7 +258,7 @@ func (s *FileSource) read(r io.Reader, ng *ngObserver) {
 // read it is in returns (of standard input, which Close leaves open, no
 // more is read than that read takes).
 func (s *FileSource) ReadAhead() {
-	if s.ra != nil {
+	if s.err == nil { // not at the end, not closed
 		s.ra.start(s)
 	}
 }
@@ -272,18 +269,18 @@ func (s *FileSource) ReadAhead() {
 // waits on: a caller holding packets back, to hand them over in rounds,
 // can pass them on instead of keeping them until the pipe gives more.
 func (s *FileSource) OnStall(f func()) {
-	if s.ra == nil {
-		return
+	s.ra.onStall = nil
+	if f != nil {
+		s.ra.onStall = func() { s.callback(f) }
 	}
-	if f == nil {
-		s.ra.onStall = nil
-		return
-	}
-	s.ra.onStall = func() {
-		s.inCallback = true // a panic in f is f's, not the file's
-		f()
-		s.inCallback = false
-	}
+}
+
+// callback runs f, a function of the caller's, called from Next: a panic
+// in it is its own, not damaged data's (Next's recover passes it on).
+func (s *FileSource) callback(f func()) {
+	s.inCallback = true
+	f()
+	s.inCallback = false
 }
 
 func isPcapMagic(head []byte) bool {
@@ -389,9 +386,7 @@ func (s *FileSource) Close() error {
 	// The read-ahead goroutine ends after the read it may be in: the file
 	// may be closed under it. A gzip.Reader is not closed: the goroutine
 	// may be in it, and closing one frees nothing.
-	if s.ra != nil {
-		s.ra.close()
-	}
+	s.ra.close()
 	if s.closer != nil {
 		err = s.closer.Close()
 		s.closer = nil
@@ -470,6 +465,13 @@ func (s *FileSource) nextPcap() (Packet, error) {
 		s.discard = n
 	}
 	return s.record(rec, caplen, wirelen), nil
+}
+
+// recordOK reports whether a pcap record header that gives caplen and
+// wirelen is sound: recordProblem says what is wrong when not. Apart, so
+// that NextBatch's check of every record is inlined.
+func recordOK(caplen, wirelen uint32) bool {
+	return caplen <= MaxPacketSize && caplen <= wirelen
 }
 
 // recordProblem says what is wrong with a pcap record header that gives
@@ -565,7 +567,7 @@ func (s *FileSource) buffered(b []byte) (rec []byte, caplen, wirelen uint32, ok 
 		return nil, 0, 0, false
 	}
 	caplen, wirelen = s.u32(b[8:12]), s.u32(b[12:16])
-	if recordProblem(caplen, wirelen) != nil || len(b)-16 < int(caplen) {
+	if !recordOK(caplen, wirelen) || len(b)-16 < int(caplen) {
 		return nil, 0, 0, false
 	}
 	n := 16 + int(caplen)
@@ -814,9 +816,7 @@ func (s *FileSource) secrets(all bool, before int64) error {
 			return s.fail(e.offset, e.err)
 		}
 		if s.OnSecrets != nil {
-			s.inCallback = true
-			s.OnSecrets(e.typ, e.data)
-			s.inCallback = false
+			s.callback(func() { s.OnSecrets(e.typ, e.data) })
 		}
 	}
 	return nil

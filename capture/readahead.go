@@ -18,7 +18,6 @@ import (
 // reads the file.
 type readAhead struct {
 	r       io.Reader
-	on      bool   // started
 	onStall func() // FileSource.OnStall
 	cur     []byte // unread part of buf
 	buf     []byte // the chunk being read, to be given back
@@ -26,7 +25,7 @@ type readAhead struct {
 
 	full  chan aheadChunk
 	empty chan []byte
-	stop  *aheadStop
+	stop  *aheadStop // nil until started
 }
 
 // aheadChunk is bytes read, and the error after them.
@@ -40,7 +39,6 @@ type aheadChunk struct {
 type aheadStop struct {
 	once sync.Once
 	c    chan struct{}
-	done chan struct{} // closed when the goroutine has ended (for tests)
 }
 
 func (a *aheadStop) stop() { a.once.Do(func() { close(a.c) }) }
@@ -63,20 +61,16 @@ var stallAfter = 20 * time.Millisecond
 // start starts reading ahead, on a goroutine that ends at the file's end
 // or error, or when owner (the FileSource) is closed or dropped.
 func (ra *readAhead) start(owner *FileSource) {
-	if ra.on || ra.err != nil {
+	if ra.stop != nil {
 		return
 	}
-	ra.on = true
 	ra.full = make(chan aheadChunk, aheadBuffers)
 	ra.empty = make(chan []byte, aheadBuffers)
-	ra.stop = &aheadStop{c: make(chan struct{}), done: make(chan struct{})}
+	ra.stop = &aheadStop{c: make(chan struct{})}
 	for range aheadBuffers {
 		ra.empty <- make([]byte, aheadChunkSize)
 	}
-	go func(r io.Reader, empty chan []byte, full chan aheadChunk, stop *aheadStop) {
-		defer close(stop.done)
-		fillAhead(r, empty, full, stop.c)
-	}(ra.r, ra.empty, ra.full, ra.stop)
+	go fillAhead(ra.r, ra.empty, ra.full, ra.stop.c)
 	runtime.AddCleanup(owner, (*aheadStop).stop, ra.stop)
 }
 
@@ -131,10 +125,7 @@ func fillAhead(r io.Reader, empty <-chan []byte, full chan<- aheadChunk, stop <-
 
 // Read copies what has been read ahead into p, waiting for it if need be.
 func (ra *readAhead) Read(p []byte) (int, error) {
-	if !ra.on {
-		if ra.err != nil {
-			return 0, ra.err
-		}
+	if ra.stop == nil {
 		return ra.r.Read(p)
 	}
 	if len(p) == 0 {
@@ -178,14 +169,10 @@ func (ra *readAhead) wait() aheadChunk {
 	return <-ra.full
 }
 
-// close stops the goroutine, after the read it may be in; Read returns
-// io.ErrClosedPipe afterwards.
+// close stops the goroutine, after the read it may be in. (Nothing reads
+// on: a closed FileSource returns its error from Next.)
 func (ra *readAhead) close() {
-	if ra.on {
+	if ra.stop != nil {
 		ra.stop.stop()
-	}
-	ra.cur = nil
-	if ra.err == nil {
-		ra.err = io.ErrClosedPipe
 	}
 }
