@@ -55,21 +55,13 @@ func (c *Cache) Len() int {
 	return c.ja3.Len() + c.ja4.Len() + c.ja3s.Len()
 }
 
-// lookup returns the fingerprint of raw (built in c.buf) from table t, or
-// print(raw), kept in t unless raw is over MaxCachedRaw.
-func (c *Cache) lookup(t *twogen.Map[cached], raw []byte, print func([]byte) string) (string, string) {
-	e := t.Lookup(raw, func(k string) (cached, bool) {
-		return cached{print: print(raw), raw: k}, len(raw) <= MaxCachedRaw
-	})
-	return e.print, e.raw
-}
-
-// lookupKey returns the fingerprint whose inputs key (built in c.buf)
-// encodes from table t, or compute(), kept in t unless key or the raw form is
-// over MaxCachedRaw.
-func (c *Cache) lookupKey(t *twogen.Map[cached], key []byte, compute func() (string, string)) (string, string) {
-	e := t.Lookup(key, func(string) (cached, bool) {
-		print, raw := compute()
+// lookup returns the fingerprint and raw form found in table t by key
+// (built in c.buf), or compute(k), k being key as a string (the raw form
+// itself, for JA4), kept in t unless key or the raw form is over
+// MaxCachedRaw.
+func (c *Cache) lookup(t *twogen.Map[cached], key []byte, compute func(k string) (print, raw string)) (string, string) {
+	e := t.Lookup(key, func(k string) (cached, bool) {
+		print, raw := compute(k)
 		return cached{print: print, raw: raw}, len(key) <= MaxCachedRaw && len(raw) <= MaxCachedRaw
 	})
 	return e.print, e.raw
@@ -93,28 +85,13 @@ func appendList16(b []byte, vs []uint16, skipGREASE bool) []byte {
 	return b
 }
 
-// appendTypes is appendList16 for extension types.
-func appendTypes(b []byte, exts []dissect.Extension, skipGREASE bool) []byte {
-	n := len(b)
-	b = binary.BigEndian.AppendUint32(b, 0)
-	count := 0
-	for _, e := range exts {
-		if skipGREASE && iana.IsGREASE(e.Type) {
-			continue
-		}
-		b = binary.BigEndian.AppendUint16(b, e.Type)
-		count++
-	}
-	binary.BigEndian.PutUint32(b[n:], uint32(count))
-	return b
-}
-
 // appendJA3Key appends what appendJA3 writes of ch, in binary: the key by
 // which a Cache finds JA3(ch).
 func appendJA3Key(b []byte, ch *dissect.ClientHello) []byte {
 	b = binary.BigEndian.AppendUint16(b, ch.Version)
 	b = appendList16(b, ch.CipherSuites, true)
-	b = appendTypes(b, ch.Extensions, true)
+	var tbuf [64]uint16 // on the stack for any usual hello
+	b = appendList16(b, extensionTypes(tbuf[:0], ch.Extensions), true)
 	b = appendList16(b, ch.SupportedGroups, true)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(ch.ECPointFormats)))
 	return append(b, ch.ECPointFormats...)
@@ -124,7 +101,8 @@ func appendJA3Key(b []byte, ch *dissect.ClientHello) []byte {
 func appendJA3SKey(b []byte, sh *dissect.ServerHello) []byte {
 	b = binary.BigEndian.AppendUint16(b, sh.Version)
 	b = binary.BigEndian.AppendUint16(b, sh.CipherSuite)
-	return appendTypes(b, sh.Extensions, false)
+	var tbuf [64]uint16
+	return appendList16(b, extensionTypes(tbuf[:0], sh.Extensions), false)
 }
 
 // release drops the scratch buffer after a very large hello.
@@ -141,7 +119,7 @@ func (c *Cache) JA3(ch *dissect.ClientHello) (hash, raw string) {
 	}
 	defer c.release()
 	c.buf = appendJA3Key(c.buf[:0], ch)
-	return c.lookupKey(c.ja3, c.buf, func() (string, string) { return JA3(ch) })
+	return c.lookup(c.ja3, c.buf, func(string) (string, string) { return JA3(ch) })
 }
 
 // JA4 returns JA4(ch, transport).
@@ -152,7 +130,7 @@ func (c *Cache) JA4(ch *dissect.ClientHello, transport byte) (ja4, ja4r string) 
 	defer c.release()
 	r := appendJA4R(c.buf[:0], ch, transport)
 	c.buf = r.b
-	return c.lookup(c.ja4, r.b, func([]byte) string { return r.ja4() })
+	return c.lookup(c.ja4, r.b, func(k string) (string, string) { return r.ja4(), k })
 }
 
 // JA3S returns JA3S(sh).
@@ -162,5 +140,5 @@ func (c *Cache) JA3S(sh *dissect.ServerHello) (hash, raw string) {
 	}
 	defer c.release()
 	c.buf = appendJA3SKey(c.buf[:0], sh)
-	return c.lookupKey(c.ja3s, c.buf, func() (string, string) { return JA3S(sh) })
+	return c.lookup(c.ja3s, c.buf, func(string) (string, string) { return JA3S(sh) })
 }

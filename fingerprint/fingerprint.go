@@ -55,7 +55,8 @@ func appendJA3(b []byte, ch *dissect.ClientHello) []byte {
 	b = append(b, ',')
 	b = appendDecimal(b, ch.CipherSuites, true)
 	b = append(b, ',')
-	b = appendExtensionTypes(b, ch.Extensions, true)
+	var tbuf [64]uint16 // on the stack for any usual hello
+	b = appendDecimal(b, extensionTypes(tbuf[:0], ch.Extensions), true)
 	b = append(b, ',')
 	b = appendDecimal(b, ch.SupportedGroups, true)
 	b = append(b, ',')
@@ -94,7 +95,8 @@ func appendJA3S(b []byte, sh *dissect.ServerHello) []byte {
 	b = append(b, ',')
 	b = strconv.AppendUint(b, uint64(sh.CipherSuite), 10)
 	b = append(b, ',')
-	return appendExtensionTypes(b, sh.Extensions, false)
+	var tbuf [64]uint16
+	return appendDecimal(b, extensionTypes(tbuf[:0], sh.Extensions), false)
 }
 
 // JA4 returns the JA4 fingerprint of a ClientHello and its raw form JA4_r,
@@ -333,20 +335,12 @@ func md5hex(b []byte) string {
 	return string(out[:])
 }
 
-// appendExtensionTypes is appendDecimal of the extensions' types.
-func appendExtensionTypes(b []byte, exts []dissect.Extension, skipGREASE bool) []byte {
-	n := 0
+// extensionTypes appends the types of exts to out.
+func extensionTypes(out []uint16, exts []dissect.Extension) []uint16 {
 	for _, e := range exts {
-		if skipGREASE && iana.IsGREASE(e.Type) {
-			continue
-		}
-		if n > 0 {
-			b = append(b, '-')
-		}
-		b = strconv.AppendUint(b, uint64(e.Type), 10)
-		n++
+		out = append(out, e.Type)
 	}
-	return b
+	return out
 }
 
 // appendDecimal appends vs in decimal, '-'-joined, leaving GREASE values
