@@ -21,11 +21,11 @@ type batchWriter struct {
 	timer *time.Timer // running while records wait
 }
 
-// batchDelay and backgroundDelay (report.Background's, which comes first)
-// add up to the 100 ms the README promises between a connection's report
-// and its line.
+// batchDelay is the most a line waits between a connection's report and
+// standard output (README "Live capture"); with report.Background in
+// front, backgroundDelay of it is spent there.
 const (
-	batchDelay      = 50 * time.Millisecond
+	batchDelay      = 100 * time.Millisecond
 	backgroundDelay = 50 * time.Millisecond
 )
 

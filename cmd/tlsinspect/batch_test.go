@@ -92,9 +92,11 @@ func TestBatchWriter(t *testing.T) {
 }
 
 // TestStdinStaysOpen: reading standard input that stays open (tcpdump -w -
-// | tlsinspect -r -), a handshake is reported before the input ends, with
-// one worker (the file read ahead and the lines made in the background,
-// when there is a core to spare) and with two.
+// | tlsinspect -r -), a handshake is reported before the input ends. With
+// two workers the pipe is read ahead and its stall sends the round that
+// ended the connection (what the test is for: without, the line waits for
+// the input to end); one worker reports at once, and the case guards the
+// background report's delay (used when a core is spare).
 func TestStdinStaysOpen(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(pcapDir, "tls12-sessionid-openssl.pcap"))
 	if err != nil {

@@ -102,10 +102,10 @@ func readFile(ctx context.Context, in *fileInput, cfg analyze.Config, emit func(
 	}
 	defer done()
 	defer src.Close()
-	if _, regular := regularSize(in.name, in.stdin); !regular {
+	if _, regular := regularSize(in.name, in.stdin); !regular && cfg.Workers > 1 {
 		// A pipe may stall (tcpdump -w - | tlsinspect -r -): a source
-		// reading ahead notices, and with several workers what they hold
-		// is reported then (analyze.Config.ReadAhead).
+		// reading ahead notices, and several workers report what they
+		// hold then (analyze.Config.ReadAhead). One holds nothing.
 		cfg.ReadAhead = true
 	}
 	cfg.Keys = in.keys
@@ -188,12 +188,31 @@ func workers(o options, jobs int) int {
 	return max(1, runtime.GOMAXPROCS(0)/jobs)
 }
 
+// filePlan is how the -r files are read: jobs at once, each followed by
+// workers goroutines, and whether that leaves a core idle (spare), for
+// reading each file ahead (analyze.Config.ReadAhead) and writing the
+// report on a goroutine of its own (report.Background).
+type filePlan struct {
+	jobs, workers int
+	spare         bool
+}
+
+func planFiles(o options) filePlan {
+	p := filePlan{jobs: fileJobs(o)}
+	p.workers = workers(o, p.jobs)
+	if o.writeFile != "" {
+		p.workers = 1 // the -w file follows packets in order (analyze.Config.Handshakes)
+	}
+	p.spare = spareCore(p.jobs, p.workers)
+	return p
+}
+
 // spareCore says whether reading jobs inputs at once, each followed by
-// that many workers, leaves a core idle for reading each file ahead
-// (analyze.Config.ReadAhead): one worker reads and follows; several are
-// fed by a reader of their own. One file, one worker, on the 2-core
-// benchmark machine: the bulk capture 95 → 79 ms; with --workers 2, where
-// no core is idle, it would take 91 ms instead of 83.
+// that many workers, leaves a core idle: one worker reads and follows;
+// several are fed by a reader of their own. One file, one worker, on the
+// 2-core benchmark machine: reading ahead takes the bulk capture from 95
+// to 79 ms; with --workers 2, where no core is idle, it would take 91 ms
+// instead of 83.
 func spareCore(jobs, workers int) bool {
 	busy := workers
 	if workers > 1 {
@@ -204,7 +223,7 @@ func spareCore(jobs, workers int) bool {
 
 // runFiles reads every -r file and returns the exit status and the
 // statistics line.
-func runFiles(ctx context.Context, o options, flt *filter, cfg analyze.Config, keys *keylog.Log, stdin io.Reader, prog *progress, emit func(*tlsconn.Summary), stderr io.Writer) (int, string) {
+func runFiles(ctx context.Context, o options, plan filePlan, flt *filter, cfg analyze.Config, keys *keylog.Log, stdin io.Reader, prog *progress, emit func(*tlsconn.Summary), stderr io.Writer) (int, string) {
 	var total analyze.Counts
 	status := exitOK
 	if flt != nil {
@@ -214,9 +233,8 @@ func runFiles(ctx context.Context, o options, flt *filter, cfg analyze.Config, k
 		}
 		cfg.Match = flt.match
 	}
-	jobs := fileJobs(o)
-	cfg.Workers = workers(o, jobs)
-	cfg.ReadAhead = spareCore(jobs, cfg.Workers)
+	jobs := plan.jobs
+	cfg.Workers, cfg.ReadAhead = plan.workers, plan.spare
 	if jobs > 1 {
 		total, status = readConcurrently(ctx, o, flt, cfg, keys, stdin, prog, jobs, emit, stderr)
 	} else {

@@ -161,6 +161,30 @@ func TestJobsOneAtATime(t *testing.T) {
 	}
 }
 
+// TestPlanFiles: with -w the files are followed by one goroutine whatever
+// --workers says (the -w file follows packets in order), which leaves the
+// second of two CPUs idle.
+func TestPlanFiles(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, tt := range []struct {
+		args []string
+		want filePlan
+	}{
+		{[]string{"-r", "a"}, filePlan{jobs: 1, workers: 2, spare: false}},
+		{[]string{"-r", "a", "--workers", "1"}, filePlan{jobs: 1, workers: 1, spare: true}},
+		{[]string{"-r", "a", "-w", "h.pcapng"}, filePlan{jobs: 1, workers: 1, spare: true}},
+		{[]string{"-r", "a", "-r", "b"}, filePlan{jobs: 2, workers: 1, spare: false}},
+	} {
+		var o options
+		if err := newFlagSet(&o, &strings.Builder{}).Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := planFiles(o); got != tt.want {
+			t.Errorf("%v: %+v, want %+v", tt.args, got, tt.want)
+		}
+	}
+}
+
 // TestSpareCore: a file is read ahead only when the run leaves a core idle.
 func TestSpareCore(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))

@@ -239,12 +239,24 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 		}
 		stderr = prog.wrap(stderr)
 	}
+	var plan filePlan
+	if len(o.read) > 0 {
+		plan = planFiles(o)
+	}
+	// Not on a terminal, with a core to spare, the report is made on a
+	// goroutine of its own (below); both it and the batches of lines
+	// then wait at most half the time, so that lines leave as soon.
+	background := len(o.read) > 0 && (o.output != "" || !env.isTerminal(stdout)) && plan.spare
 	var out report.Writer
 	var batched *batchWriter // standard output when reading files into a pipe or file
 	if o.output == "" {
 		reportTo := stdout
 		if len(o.read) > 0 && !env.isTerminal(stdout) {
-			batched = newBatchWriter(stdout, batchDelay)
+			delay := batchDelay
+			if background {
+				delay = batchDelay - backgroundDelay
+			}
+			batched = newBatchWriter(stdout, delay)
 			reportTo = batched
 		}
 		out, _ = openReport(reportTo) // checked above
@@ -320,12 +332,10 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 		}
 	}
 
-	if len(o.read) > 0 && (o.output != "" || batched != nil) && spareCore(fileJobs(o), workers(o, fileJobs(o))) {
-		// Not on a terminal, and a core to spare: formatting runs beside
-		// the analysis, and the table's rows or the lines leave a little
-		// later (README "Live capture"). A failed write stops the
-		// reading at once all the same. (With no core to spare, as with
-		// --workers 2 on 2 CPUs, it would cost 2%.)
+	if background {
+		// Formatting runs beside the analysis (README "Live capture"). A
+		// failed write stops the reading at once all the same. (With no
+		// core to spare, as with --workers 2 on 2 CPUs, it would cost 2%.)
 		out = report.NewBackground(out, backgroundDelay, func(error) { cancel() })
 	}
 
@@ -342,7 +352,7 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 			prog.Start()
 			defer prog.Stop()
 		}
-		status, statLine = runFiles(ctx, o, flt, cfg, keys, stdin, prog, emit, stderr)
+		status, statLine = runFiles(ctx, o, plan, flt, cfg, keys, stdin, prog, emit, stderr)
 		if prog != nil {
 			prog.Stop() // before the statistics line
 		}
