@@ -52,8 +52,8 @@ func CheckLeafName(leaf *certinfo.Certificate, sni string) (result NameCheck, na
 			}
 		}
 	}
-	if len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0 {
-		return NameMismatch, dns // the CN
+	if len(leaf.IPAddresses) == 0 {
+		return NameMismatch, slices.Clip(dns) // the DNS names, or the CN: no copy
 	}
 	return NameMismatch, slices.Concat(leaf.DNSNames, leaf.IPAddresses)
 }

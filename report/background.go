@@ -44,8 +44,9 @@ const (
 	backgroundQueued = 4
 )
 
-// ErrClosed is returned by Background.Write after Close.
-var ErrClosed = errors.New("report: write after close")
+// errClosed is returned by Background.Write after Close, and by a second
+// Close.
+var errClosed = errors.New("report: write after close")
 
 // NewBackground starts a goroutine that writes to w what the returned
 // Writer is given. A batch not yet full is handed over delay after its
@@ -73,7 +74,7 @@ func (b *Background) Write(s *tlsconn.Summary) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return ErrClosed
+		return errClosed
 	}
 	if b.pending == nil {
 		select {
@@ -154,7 +155,7 @@ func (b *Background) Close() error {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		return ErrClosed
+		return errClosed
 	}
 	b.handOver()
 	b.closed = true

@@ -83,11 +83,11 @@ func TestBackgroundOrder(t *testing.T) {
 					t.Fatalf("summary %d is %s, want %s", i, rec.got[i].Client, ss[i].Client)
 				}
 			}
-			if err := b.Write(&tlsconn.Summary{}); !errors.Is(err, ErrClosed) {
-				t.Errorf("Write after Close: %v, want ErrClosed", err)
+			if err := b.Write(&tlsconn.Summary{}); !errors.Is(err, errClosed) {
+				t.Errorf("Write after Close: %v, want errClosed", err)
 			}
-			if err := b.Close(); !errors.Is(err, ErrClosed) {
-				t.Errorf("second Close: %v, want ErrClosed", err)
+			if err := b.Close(); !errors.Is(err, errClosed) {
+				t.Errorf("second Close: %v, want errClosed", err)
 			}
 		})
 	}

@@ -24,11 +24,11 @@ func (m *Map[V]) Get(key []byte) (V, bool) {
 	if v, ok := m.cur[string(key)]; ok {
 		return v, true
 	}
-	if _, ok := m.old[string(key)]; !ok {
-		var zero V
-		return zero, false
+	v, ok := m.old[string(key)]
+	if ok {
+		m.promote(string(key), v) // the key made a string only on a hit
 	}
-	return m.promote(string(key))
+	return v, ok
 }
 
 // GetString is Get for a key that is a string already.
@@ -36,17 +36,17 @@ func (m *Map[V]) GetString(key string) (V, bool) {
 	if v, ok := m.cur[key]; ok {
 		return v, true
 	}
-	return m.promote(key)
-}
-
-// promote moves key's entry, if the old generation has it, to the current one.
-func (m *Map[V]) promote(key string) (V, bool) {
 	v, ok := m.old[key]
 	if ok {
-		delete(m.old, key)
-		m.Put(key, v)
+		m.promote(key, v)
 	}
 	return v, ok
+}
+
+// promote moves key's entry, v, from the old generation to the current one.
+func (m *Map[V]) promote(key string, v V) {
+	delete(m.old, key)
+	m.Put(key, v)
 }
 
 // Lookup returns the value of key, or else compute's: compute is given key
