@@ -27,6 +27,10 @@
 #   [tlsinspect]    tlsinspect -r FILE -T json -q --workers 1 > /dev/null
 #                   (plain `tlsinspect -r FILE -T json -q` if this build
 #                   has no --workers flag)
+#   [tlsinspect-1cpu] the --workers 1 run on one core (taskset -c 0,
+#                   GOMAXPROCS=1): one worker also reads ahead and
+#                   formats on a second core when one is idle; tshark,
+#                   ssldump and ndpiReader use one core
 #   [tlsinspect-w2] the same with --workers 2 (only if --workers exists)
 #   [tshark]        tshark -r FILE -n -Y 'tls.handshake' -T fields -e …
 #                   (one pass; the fields are listed at TSHARK_FIELDS)
@@ -94,8 +98,8 @@ for c in $ONLY; do
 	has "bulk hs real mem" "$c" || die "unknown capture in ONLY: $c (bulk hs real mem)"
 done
 for t in $SKIP; do
-	has "tlsinspect tlsinspect-w2 tshark tshark-2pass ssldump ndpi floor" "$t" ||
-		die "unknown tool in SKIP: $t (tlsinspect tlsinspect-w2 tshark tshark-2pass ssldump ndpi floor)"
+	has "tlsinspect tlsinspect-1cpu tlsinspect-w2 tshark tshark-2pass ssldump ndpi floor" "$t" ||
+		die "unknown tool in SKIP: $t (tlsinspect tlsinspect-1cpu tlsinspect-w2 tshark tshark-2pass ssldump ndpi floor)"
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number"
 
@@ -154,6 +158,9 @@ need() { # tool command package
 	fi
 }
 want tlsinspect && TOOLS+=(tlsinspect)
+if want tlsinspect-1cpu && ((WORKERS)); then
+	need tlsinspect-1cpu taskset util-linux
+fi
 if want tlsinspect-w2; then
 	((WORKERS)) && TOOLS+=(tlsinspect-w2)
 fi
@@ -166,6 +173,7 @@ want floor && TOOLS+=(floor)
 label() {
 	case $1 in
 	tlsinspect) echo "$TI_LABEL" ;;
+	tlsinspect-1cpu) echo "tlsinspect --workers 1, one core" ;;
 	tlsinspect-w2) echo "tlsinspect --workers 2" ;;
 	tshark) echo "tshark -Y (1 pass)" ;;
 	tshark-2pass) echo "tshark -2 -R (2 passes)" ;;
@@ -280,6 +288,10 @@ cmd() {
 		CMD+=("${TI_ARGS[@]}")
 		DEST=/dev/null
 		;;
+	tlsinspect-1cpu)
+		CMD=(taskset -c 0 env GOMAXPROCS=1 "$TI" -r "$f" -T json -q --workers 1 "${TI_ARGS[@]}")
+		DEST=/dev/null
+		;;
 	tlsinspect-w2)
 		CMD=("$TI" -r "$f" -T json -q --workers 2 "${TI_ARGS[@]}")
 		DEST=/dev/null
@@ -356,7 +368,7 @@ for c in "${CAPS[@]}"; do
 	f=${FILE_OF[$c]}
 	echo "== $c: $f, $((SIZE[$c] / 1000000)) MB, ${EXPECT[$c]} handshakes; $RUNS rounds of: ${TOOLS[*]}" >&2
 	warm "$f"
-	for t in tlsinspect tlsinspect-w2; do
+	for t in tlsinspect tlsinspect-1cpu tlsinspect-w2; do
 		if has "${TOOLS[*]}" "$t"; then
 			TICOUNT[$c.$t]=$(tlsinspect_count "$t" "$f") || exit 2
 		fi
