@@ -143,12 +143,16 @@ func OpenFile(path string) (*FileSource, error) {
 	return OpenFileThrough(path, nil)
 }
 
-// OpenFileThrough is OpenFile reading the file through wrap(file) (when
-// wrap is not nil), e.g. to count the bytes read for a progress display
-// (of a compressed file, its compressed bytes).
+// OpenFileThrough is OpenFile reading the file (or standard input)
+// through wrap(file) when wrap is not nil, e.g. to count the bytes read
+// for a progress display (of a compressed file, its compressed bytes).
 func OpenFileThrough(path string, wrap func(io.Reader) io.Reader) (*FileSource, error) {
 	if path == "-" {
-		return NewFileSource("(standard input)", os.Stdin)
+		var r io.Reader = os.Stdin
+		if wrap != nil {
+			r = wrap(r)
+		}
+		return NewFileSource("(standard input)", r)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -549,6 +549,42 @@ func TestOpenFile(t *testing.T) {
 		t.Errorf("stdin: %v %v %q", p.Index, err, s.Name())
 	}
 	s.Close()
+
+	// The wrap sees every byte, of a file (compressed) and of standard input.
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{path, "-"} {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		var through countingReader
+		s, err := OpenFileThrough(name, func(r io.Reader) io.Reader { through.r = r; return &through })
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, err := s.Next(); err == nil; _, err = s.Next() {
+			n++
+		}
+		s.Close()
+		if n != 3 || through.n != fi.Size() {
+			t.Errorf("OpenFileThrough(%q): %d packets, %d bytes through the wrap; want 3 and the file's %d", name, n, through.n, fi.Size())
+		}
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func corpusDir(t testing.TB) string { return testcorpus.Dir(t) }
