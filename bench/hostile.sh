@@ -41,7 +41,9 @@ go build -o "$OUT/hostilegen" ./bench/cmd/hostilegen
 measure() {
 	local name=$1 file=$2 tv
 	tv=$(mktemp)
-	/usr/bin/time -v -o "$tv" "$OUT/tlsinspect" -r "$file" -T json ${ARGS:-} >/dev/null 2>"$OUT/$name.stderr" || true
+	local args
+	read -r -a args <<<"${ARGS:-}" # flags, split at spaces
+	/usr/bin/time -v -o "$tv" "$OUT/tlsinspect" -r "$file" -T json "${args[@]}" >/dev/null 2>"$OUT/$name.stderr" || true
 	local rss wall size
 	rss=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$tv")
 	wall=$(awk '/Elapsed \(wall clock\)/ { print $NF }' "$tv")

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh — shared by bench/compare.sh and bench/ceiling.sh (sourced).
 
 # warm FILE: puts FILE in the page cache in one known state. How the cache

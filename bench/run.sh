@@ -43,9 +43,9 @@ gen() { # name args...
 
 echo "== generate captures"
 gen bulk -shape bulk -n "$BULK_CONNS" -min 65536 -max 262144 -seed 1
-gen hs-$HS_CONNS -shape handshakes -n "$HS_CONNS" -seed 2
+gen "hs-$HS_CONNS" -shape handshakes -n "$HS_CONNS" -seed 2
 for n in $MEM_CONNS; do
-	[[ -f $OUT/hs-$n.pcap && $n == "$HS_CONNS" ]] || gen hs-$n -shape handshakes -n "$n" -seed 2
+	[[ -f $OUT/hs-$n.pcap && $n == "$HS_CONNS" ]] || gen "hs-$n" -shape handshakes -n "$n" -seed 2
 done
 
 # Let the captures reach the disk, so that writeback does not stall the
@@ -56,7 +56,9 @@ sync
 timed() {
 	local f
 	f=$(mktemp)
-	/usr/bin/time -f '%e %U %S %M' -o "$f" "$OUT/tlsinspect" -r "$1" -T json -q ${ARGS:-} >/dev/null
+	local args
+	read -r -a args <<<"${ARGS:-}" # flags, split at spaces
+	/usr/bin/time -f '%e %U %S %M' -o "$f" "$OUT/tlsinspect" -r "$1" -T json -q "${args[@]}" >/dev/null
 	awk '{ printf "%.2f %.2f %d\n", $1, $2 + $3, $4 }' "$f"
 	rm -f "$f"
 }
@@ -79,17 +81,17 @@ measure() {
 
 echo "== speed (tlsinspect -T json -q > /dev/null, median of $RUNS)"
 measure bulk "$OUT/bulk.pcap" "$BULK_CONNS"
-measure hs-$HS_CONNS "$OUT/hs-$HS_CONNS.pcap" "$HS_CONNS"
+measure "hs-$HS_CONNS" "$OUT/hs-$HS_CONNS.pcap" "$HS_CONNS"
 
 echo "== memory flatness (handshake captures, peak RSS)"
 for n in $MEM_CONNS; do
-	RUNS=1 measure hs-$n "$OUT/hs-$n.pcap" "$n"
+	RUNS=1 measure "hs-$n" "$OUT/hs-$n.pcap" "$n"
 done
 # Closed connections keep a tombstone until --idle-timeout (2m) of packet
 # time passes; the captures hold ≈1,600 connections per second of packet time.
 echo "-- the same with --idle-timeout 10s"
 for n in $MEM_CONNS; do
-	ARGS="--idle-timeout 10s" RUNS=1 measure hs-$n "$OUT/hs-$n.pcap" "$n"
+	ARGS="--idle-timeout 10s" RUNS=1 measure "hs-$n" "$OUT/hs-$n.pcap" "$n"
 done
 
 echo "== tshark on the bulk capture"
