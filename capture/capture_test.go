@@ -559,7 +559,7 @@ func TestOpenFile(t *testing.T) {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			t.Fatal(err)
 		}
-		var through countingReader
+		var through countReader // the package's own, without a pcapng observer
 		s, err := OpenFileThrough(name, func(r io.Reader) io.Reader { through.r = r; return &through })
 		if err != nil {
 			t.Fatal(err)
@@ -573,18 +573,6 @@ func TestOpenFile(t *testing.T) {
 			t.Errorf("OpenFileThrough(%q): %d packets, %d bytes through the wrap; want 3 and the file's %d", name, n, through.n, fi.Size())
 		}
 	}
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 func corpusDir(t testing.TB) string { return testcorpus.Dir(t) }
