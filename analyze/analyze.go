@@ -182,6 +182,12 @@ func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush fun
 	bs, batched := src.(batchSource)
 	batch := make([]capture.Packet, readBatch)
 	since := 64 // packets since ctx was last looked at: look at once
+	// A source waiting for more of a pipe gives up when ctx is done (-c N
+	// reached while the pipe is quiet), instead of waiting for the pipe.
+	if g, ok := src.(interface{ GiveUpOn(<-chan struct{}) }); ok {
+		g.GiveUpOn(done)
+		defer g.GiveUpOn(nil)
+	}
 	for {
 		if since >= 64 { // cheaper than looking at every packet
 			select {
@@ -199,6 +205,11 @@ func readLoop(ctx context.Context, src Source, cfg *Config, c *Counts, flush fun
 			n = 1
 		}
 		if err != nil {
+			select {
+			case <-done:
+				return nil // the error may be the source giving up
+			default:
+			}
 			if errors.Is(err, capture.ErrNoPacket) {
 				flush(cfg.number(c.Packets+1), time.Now(), true)
 				since = 64 // a quiet link: look at ctx now, it costs nothing

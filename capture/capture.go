@@ -279,6 +279,18 @@ func (s *FileSource) OnStall(f func()) {
 	}
 }
 
+// ErrGaveUp is the error of a source that stopped waiting for more of its
+// file (GiveUpOn).
+var ErrGaveUp = errors.New("gave up waiting for more of the file")
+
+// GiveUpOn makes a source reading ahead stop waiting for more of the file
+// when done is closed: Next (or NextBatch) then returns an error wrapping
+// ErrGaveUp, as does every later call. A caller that has all it wants
+// (tlsinspect -c N) need not wait for a pipe that is quiet for now.
+func (s *FileSource) GiveUpOn(done <-chan struct{}) {
+	s.ra.giveUp = done
+}
+
 // callback runs f, a function of the caller's, called from Next: a panic
 // in it is its own, not damaged data's (Next's recover passes it on).
 func (s *FileSource) callback(f func()) {

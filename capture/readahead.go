@@ -18,10 +18,11 @@ import (
 // reads the file.
 type readAhead struct {
 	r       io.Reader
-	onStall func() // FileSource.OnStall
-	cur     []byte // unread part of buf
-	buf     []byte // the chunk being read, to be given back
-	err     error  // the error after the last chunk, once it has arrived
+	onStall func()          // FileSource.OnStall
+	giveUp  <-chan struct{} // FileSource.GiveUpOn
+	cur     []byte          // unread part of buf
+	buf     []byte          // the chunk being read, to be given back
+	err     error           // the error after the last chunk, once it has arrived
 
 	full  chan aheadChunk
 	empty chan []byte
@@ -153,20 +154,26 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 }
 
 // wait waits for the next chunk; after stallAfter, it calls onStall and
-// waits on.
+// waits on, until giveUp is closed.
 func (ra *readAhead) wait() aheadChunk {
-	if ra.onStall == nil {
-		return <-ra.full
+	if ra.onStall != nil {
+		t := time.NewTimer(stallAfter)
+		defer t.Stop()
+		select {
+		case c := <-ra.full:
+			return c
+		case <-ra.giveUp:
+			return aheadChunk{err: ErrGaveUp}
+		case <-t.C:
+		}
+		ra.onStall()
 	}
-	t := time.NewTimer(stallAfter)
-	defer t.Stop()
 	select {
 	case c := <-ra.full:
 		return c
-	case <-t.C:
+	case <-ra.giveUp:
+		return aheadChunk{err: ErrGaveUp}
 	}
-	ra.onStall()
-	return <-ra.full
 }
 
 // close stops the goroutine, after the read it may be in. (Nothing reads

@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -240,6 +241,34 @@ func TestReadAheadNoReadAfterClose(t *testing.T) {
 		}
 		if n := g.reads.Load(); n != 1 {
 			t.Fatalf("%d reads, want 1 (the one in flight when told to stop)", n)
+		}
+	}
+}
+
+// TestGiveUpOn: a source reading ahead from a pipe that stays open stops
+// waiting when its done channel is closed, and says so, every time after.
+func TestGiveUpOn(t *testing.T) {
+	file, _ := writePcap(binary.LittleEndian, false, layers.LinkTypeEthernet, testRecs(3))
+	in, feed := io.Pipe()
+	defer feed.Close()
+	go feed.Write(file) // the pipe then stays open, with nothing more
+	s, err := NewFileSource("pipe", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.ReadAhead()
+	for i := 0; i < 3; i++ {
+		if _, err := s.Next(); err != nil {
+			t.Fatalf("packet %d: %v", i+1, err)
+		}
+	}
+	done := make(chan struct{})
+	s.GiveUpOn(done)
+	time.AfterFunc(10*time.Millisecond, func() { close(done) })
+	for range 2 {
+		if _, err := s.Next(); !errors.Is(err, ErrGaveUp) {
+			t.Fatalf("Next after giving up: %v, want ErrGaveUp", err)
 		}
 	}
 }

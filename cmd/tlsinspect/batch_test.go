@@ -181,3 +181,37 @@ func TestStdinFilteredTraffic(t *testing.T) {
 		t.Errorf("no packet was filtered out: %s", errb.String())
 	}
 }
+
+// TestStdinCountStops: -c N reached while the input pipe stays open and
+// quiet, the run ends without waiting for the pipe (with several workers
+// the pipe is read ahead, and the read gives up).
+func TestStdinCountStops(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(pcapDir, "tls12-sessionid-openssl.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []string{"1", "2"} {
+		t.Run("workers="+workers, func(t *testing.T) {
+			in, feed := io.Pipe()
+			defer feed.Close()
+			out := &pipe{}
+			var errb bytes.Buffer
+			done := make(chan int, 1)
+			go func() { done <- run([]string{"-T", "json", "-q", "-r", "-", "-c", "1", "--workers", workers}, in, out, &errb) }()
+			if _, err := feed.Write(data); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, errb.String())
+				}
+			case <-time.After(10 * time.Second): // a bound for a stuck run, not a timing
+				t.Fatalf("still running with -c 1 reached and the pipe open (%d bytes of output)", len(out.String()))
+			}
+			if n := strings.Count(out.String(), "\n"); n != 1 {
+				t.Errorf("%d lines, want 1: %q", n, out.String())
+			}
+		})
+	}
+}
