@@ -52,8 +52,14 @@ func (v *view) noServerHello() string {
 }
 
 // versionRanks orders the versions a connection can have; SSL 2.0 and
-// 3.0 rank below TLS 1.0 so that any minimum excludes them.
-var versionRanks = map[int]int{0x0002: 0, 0x0300: 1, 0x0301: 2, 0x0302: 3, 0x0303: 4, 0x0304: 5}
+// 3.0 rank below TLS 1.0 so that any minimum excludes them. A DTLS version
+// ranks with the TLS version it is defined from: DTLS 1.0 with TLS 1.1
+// (RFC 4347), DTLS 1.2 with TLS 1.2 (RFC 6347), DTLS 1.3 with TLS 1.3
+// (RFC 9147).
+var versionRanks = map[int]int{
+	0x0002: 0, 0x0300: 1, 0x0301: 2, 0x0302: 3, 0x0303: 4, 0x0304: 5,
+	0xfeff: 3, 0xfefd: 4, 0xfefc: 5,
+}
 
 // policyVersions are the versions a policy may name, by rank.
 var policyVersions = []struct {
