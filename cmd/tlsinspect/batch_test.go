@@ -197,7 +197,9 @@ func TestStdinCountStops(t *testing.T) {
 			out := &pipe{}
 			var errb bytes.Buffer
 			done := make(chan int, 1)
-			go func() { done <- run([]string{"-T", "json", "-q", "-r", "-", "-c", "1", "--workers", workers}, in, out, &errb) }()
+			go func() {
+				done <- run([]string{"-T", "json", "-q", "-r", "-", "-c", "1", "--workers", workers}, in, out, &errb)
+			}()
 			if _, err := feed.Write(data); err != nil {
 				t.Fatal(err)
 			}
