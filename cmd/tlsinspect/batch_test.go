@@ -91,6 +91,24 @@ func TestBatchWriter(t *testing.T) {
 	}
 }
 
+// runOnPipe starts run with args, standard input a pipe into which it
+// writes the capture tls12-sessionid-openssl.pcap and which it leaves open:
+// the caller closes feed. done gets run's exit status.
+func runOnPipe(t *testing.T, args ...string) (feed *io.PipeWriter, out *pipe, errb *bytes.Buffer, done chan int) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(pcapDir, "tls12-sessionid-openssl.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, feed := io.Pipe()
+	out, errb, done = &pipe{}, &bytes.Buffer{}, make(chan int, 1)
+	go func() { done <- run(args, in, out, errb) }()
+	if _, err := feed.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	return feed, out, errb, done
+}
+
 // TestStdinStaysOpen: reading standard input that stays open (tcpdump -w -
 // | tlsinspect -r -), a handshake is reported before the input ends. With
 // two workers the pipe is read ahead and its stall sends the round that
@@ -98,20 +116,9 @@ func TestBatchWriter(t *testing.T) {
 // the input to end); one worker reports at once, and the case guards the
 // background report's delay (used when a core is spare).
 func TestStdinStaysOpen(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(pcapDir, "tls12-sessionid-openssl.pcap"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, workers := range []string{"1", "2"} {
 		t.Run("workers="+workers, func(t *testing.T) {
-			in, feed := io.Pipe()
-			out := &pipe{}
-			var errb bytes.Buffer
-			done := make(chan int)
-			go func() { done <- run([]string{"-T", "json", "-r", "-", "--workers", workers}, in, out, &errb) }()
-			if _, err := feed.Write(data); err != nil {
-				t.Fatal(err)
-			}
+			feed, out, errb, done := runOnPipe(t, "-T", "json", "-r", "-", "--workers", workers)
 			deadline := time.Now().Add(10 * time.Second) // a bound for a stuck test, not a timing
 			for !strings.Contains(out.String(), `"established":true`) {
 				if time.Now().After(deadline) {
@@ -186,23 +193,10 @@ func TestStdinFilteredTraffic(t *testing.T) {
 // quiet, the run ends without waiting for the pipe (with several workers
 // the pipe is read ahead, and the read gives up).
 func TestStdinCountStops(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(pcapDir, "tls12-sessionid-openssl.pcap"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, workers := range []string{"1", "2"} {
 		t.Run("workers="+workers, func(t *testing.T) {
-			in, feed := io.Pipe()
+			feed, out, errb, done := runOnPipe(t, "-T", "json", "-q", "-r", "-", "-c", "1", "--workers", workers)
 			defer feed.Close()
-			out := &pipe{}
-			var errb bytes.Buffer
-			done := make(chan int, 1)
-			go func() {
-				done <- run([]string{"-T", "json", "-q", "-r", "-", "-c", "1", "--workers", workers}, in, out, &errb)
-			}()
-			if _, err := feed.Write(data); err != nil {
-				t.Fatal(err)
-			}
 			select {
 			case code := <-done:
 				if code != 0 {
