@@ -153,26 +153,25 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// wait waits for the next chunk; after stallAfter, it calls onStall and
-// waits on, until giveUp is closed.
+// wait waits for the next chunk, or until giveUp is closed; after
+// stallAfter, it calls onStall (once) and waits on.
 func (ra *readAhead) wait() aheadChunk {
+	var stalled <-chan time.Time // nil without onStall: never ready
 	if ra.onStall != nil {
 		t := time.NewTimer(stallAfter)
 		defer t.Stop()
+		stalled = t.C
+	}
+	for {
 		select {
 		case c := <-ra.full:
 			return c
 		case <-ra.giveUp:
 			return aheadChunk{err: ErrGaveUp}
-		case <-t.C:
+		case <-stalled:
+			stalled = nil
+			ra.onStall()
 		}
-		ra.onStall()
-	}
-	select {
-	case c := <-ra.full:
-		return c
-	case <-ra.giveUp:
-		return aheadChunk{err: ErrGaveUp}
 	}
 }
 
