@@ -246,7 +246,7 @@ func runEnv(env environment, args []string, stdin io.Reader, stdout, stderr io.W
 	// Not on a terminal, with a core to spare, the report is made on a
 	// goroutine of its own (below); both it and the batches of lines
 	// then wait at most half the time, so that lines leave as soon.
-	background := len(o.read) > 0 && (o.output != "" || !env.isTerminal(stdout)) && plan.spare
+	background := plan.spare && (o.output != "" || !env.isTerminal(stdout)) // plan.spare: reading files
 	var out report.Writer
 	var batched *batchWriter // standard output when reading files into a pipe or file
 	if o.output == "" {
